@@ -1,0 +1,83 @@
+# faketcp: the five steps of the article, one program each, built at the top.
+#
+#   make                  build the five programs
+#   make test             build and run every test (root-only ones skip without root)
+#   make SANITIZE=1 test  the same with AddressSanitizer and UBSan, built in build/san
+#   make clean
+
+CXX      ?= g++
+CXXFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wshadow -Wpointer-arith
+override CXXFLAGS += -std=c++17 $(WARNINGS)
+override CPPFLAGS += -MMD -MP -I.
+
+# A sanitizer build is one flag away, kept apart so it never mixes with the
+# ordinary objects; its programs are in build/san instead of the top level.
+ifeq ($(SANITIZE),1)
+  BUILD     := build/san
+  BINPREFIX := build/san/
+  SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  override CXXFLAGS += $(SANFLAGS)
+  override LDFLAGS  += $(SANFLAGS)
+else
+  BUILD     := build
+  BINPREFIX :=
+endif
+
+STEPS    := icmpecho rejectall acceptall discardall connectmany
+PROGRAMS := $(addprefix $(BINPREFIX),$(STEPS))
+
+all: $(PROGRAMS)
+
+$(PROGRAMS): $(BINPREFIX)%: $(BUILD)/%.o $(BUILD)/faketcp.o
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+
+# ---------------------------------------------------------------- tests
+# Unit tests call the code the programs run.  A step's tcp_input lives in
+# the step's own file, next to its main(); for a test we compile that file
+# once more with main renamed, and link it with the test.
+$(BUILD)/%.step.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -Dmain=faketcp_step_main -c -o $@ $<
+
+UNIT_SRCS    := $(wildcard tests/*_unittest.cc)
+UNIT_TESTS   := $(patsubst tests/%.cc,$(BUILD)/tests/%,$(UNIT_SRCS))
+# tests/support/*.cc: helpers shared by the unit tests (fixture reader, ...).
+TEST_SUPPORT := $(patsubst %.cc,$(BUILD)/%.o,$(wildcard tests/support/*.cc))
+TEST_LDLIBS  := -lpcap
+# Programs the integration tests run (a server that holds connections, ...).
+TEST_TOOLS   := $(patsubst tests/tools/%.cc,$(BINPREFIX)tests/bin/%,$(wildcard tests/tools/*.cc))
+
+# tests/rejectall_unittest links rejectall's step object; tests not named
+# after a step link only faketcp.o.
+.SECONDEXPANSION:
+$(BUILD)/tests/%_unittest: $(BUILD)/tests/%_unittest.o $(BUILD)/tests/main.o $(TEST_SUPPORT) \
+                           $(BUILD)/faketcp.o $$(patsubst %,$(BUILD)/%.step.o,$$(filter $$*,$(STEPS)))
+	$(CXX) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS) $(LDLIBS)
+
+$(BINPREFIX)tests/bin/%: tests/tools/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+unit-tests: $(UNIT_TESTS)
+tools: $(TEST_TOOLS)
+
+# tests/run runs every suite and ends with "N passed, N failed, N skipped".
+test: all unit-tests tools
+	FAKETCP_BIN=$(if $(BINPREFIX),$(BINPREFIX),.) FAKETCP_BUILD=$(BUILD) tests/run
+
+clean:
+	rm -rf build $(STEPS)
+
+# Optional parts, each kept beside what it builds.
+-include tests/fuzz/fuzz.mk
+-include tests/bench/bench.mk
+
+.PHONY: all test unit-tests tools clean
+.DELETE_ON_ERROR:
+.SECONDARY:
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,145 @@
+// acceptall.cc - step 3: accept every TCP connection to 192.168.0.X.
+//
+// Read its source, then run it as:   sudo ./acceptall
+//   (or, touching nothing on the host: sudo unshare -n ./acceptall)
+// It responds to:                    nc 192.168.0.2 2000     (connects; type lines)
+//                                    ss -tn                  (ESTAB; Send-Q grows)
+//                                    ping 192.168.0.2        (answered, as in step 1)
+#include "faketcp.h"
+
+#include <algorithm>  // std::swap
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+static const char kUsage[] =
+  "usage: acceptall [-i IFNAME] [-a ADDR/PREFIX] [--pcap FILE]\n"
+  "  Answers pings; SYN with SYN+ACK and FIN with FIN+ACK: every connection is\n"
+  "  established, but data is never acknowledged, so it piles up in Send-Q.\n"
+  "  回应 ping；SYN 回 SYN+ACK，FIN 回 FIN+ACK：连接都能建立，但数据从不确认，\n"
+  "  于是堆积在发送队列 (Send-Q) 里。\n";
+
+// Answers a SYN with SYN+ACK and a FIN with FIN+ACK, and prints every
+// segment.  Data is neither acknowledged nor kept: the sender's kernel holds
+// it in its send queue, waiting for an ACK that never comes.
+void tcp_input(int fd, const void* input, const void* payload, int tot_len)
+{
+  const struct iphdr* iphdr = static_cast<const struct iphdr*>(input);
+  const int iphdr_len = iphdr->ihl * 4;
+  const int tcp_seg_len = tot_len - iphdr_len;
+  if (!tcp_check(payload, tcp_seg_len))
+  {
+    bad_packet("TCP segment shorter than its header (doff)", input, tot_len);
+    return;
+  }
+  const struct tcphdr* tcphdr = static_cast<const struct tcphdr*>(payload);
+  const int tcphdr_len = tcphdr->doff * 4;
+  const int payload_len = tcp_seg_len - tcphdr_len;
+
+  tcp_print(iphdr, tcphdr, payload_len);
+
+  struct
+  {
+    struct iphdr iphdr;
+    struct tcphdr tcphdr;
+  } out;
+  static_assert(sizeof out == 20 + 20, "IP header then TCP header, no padding");
+  memset(&out, 0, sizeof out);
+
+  // IP header: the segment's own, addresses swapped, options dropped.
+  memcpy(&out.iphdr, iphdr, sizeof out.iphdr);
+  out.iphdr.ihl = sizeof out.iphdr / 4;
+  out.iphdr.tot_len = htons(sizeof out);
+  std::swap(out.iphdr.saddr, out.iphdr.daddr);
+  out.iphdr.check = 0;
+  out.iphdr.check = in_checksum(&out.iphdr, sizeof out.iphdr);
+
+  out.tcphdr.source = tcphdr->dest;
+  out.tcphdr.dest = tcphdr->source;
+  out.tcphdr.doff = sizeof out.tcphdr / 4;
+  out.tcphdr.window = htons(5000);
+
+  bool response = false;
+  if (tcphdr->syn)
+  {
+    // We keep no state, so every connection gets the same initial sequence
+    // number; a real stack picks an unpredictable one (RFC 6528).
+    out.tcphdr.seq = htonl(123456);
+    out.tcphdr.ack_seq = htonl(ntohl(tcphdr->seq) + 1);  // the SYN counts as one
+    out.tcphdr.syn = 1;
+    out.tcphdr.ack = 1;
+    response = true;
+  }
+  else if (tcphdr->fin)
+  {
+    // Our SYN used 123456, so our FIN is 123457.  The FIN counts as one,
+    // after whatever data rides in the same segment.
+    out.tcphdr.seq = htonl(123457);
+    out.tcphdr.ack_seq = htonl(ntohl(tcphdr->seq) + payload_len + 1);
+    out.tcphdr.fin = 1;
+    out.tcphdr.ack = 1;
+    response = true;
+  }
+
+  if (response)
+  {
+    out.tcphdr.check = tcp_checksum(&out.iphdr, &out.tcphdr, sizeof out.tcphdr);
+    tun_write(fd, &out, sizeof out);
+  }
+}
+
+int main(int argc, char* argv[])
+{
+  Options opt;
+  parse_options(argc, argv, kUsage, "", 0, &opt);
+  setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
+
+  int fd = tun_alloc(opt.ifname, opt.hostaddr);
+  if (fd < 0)
+  {
+    fprintf(stderr, "tunnel interface allocation failed\n");
+    exit(1);
+  }
+  printf("allocated tunnel interface %s\n", opt.ifname);
+
+  for (;;)
+  {
+    union
+    {
+      unsigned char buf[IP_MAXPACKET];
+      struct iphdr iphdr;
+    };
+
+    int nread = tun_read(fd, buf, sizeof buf);
+    if (nread < 0)
+    {
+      perror("read from tunnel interface");
+      close(fd);
+      exit(1);
+    }
+    printf("read %d bytes from tunnel interface %s.\n", nread, opt.ifname);
+
+    const char* why = nullptr;
+    if (ip_check(buf, nread, &why))
+    {
+      const int iphdr_len = iphdr.ihl * 4;
+      const int tot_len = ntohs(iphdr.tot_len);  // bytes past it are not the packet's
+      const void* payload = buf + iphdr_len;
+      if (iphdr.protocol == IPPROTO_ICMP)
+      {
+        icmp_input(fd, buf, payload, tot_len);
+      }
+      else if (iphdr.protocol == IPPROTO_TCP)
+      {
+        tcp_input(fd, buf, payload, tot_len);
+      }
+    }
+    else
+    {
+      bad_packet(why, buf, nread);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,108 @@
+// faketcp.h - what every step shares: the tun device, the Internet checksum,
+// the length checks that guard every header read, and the ICMP echo reply.
+//
+// The program owns tun0 (192.168.0.1/24 by default) and plays every other
+// host of that network: whatever the kernel routes to 192.168.0.2..254 comes
+// out of read(), and whatever we write() goes into the kernel as if it had
+// arrived from the wire.
+#pragma once
+
+#include <stdint.h>
+#include <string.h>
+#include <net/if.h>       // IFNAMSIZ
+#include <netinet/ip.h>   // struct iphdr
+#include <netinet/tcp.h>  // struct tcphdr
+
+// The four numbers that name a TCP connection.  The article defines it for
+// the steps after step 5 (a std::map key in echoall); operator< compares raw
+// bytes, which is a total order, good enough for a map.
+struct SocketAddr
+{
+  uint32_t saddr, daddr;  // network byte order
+  uint16_t sport, dport;  // network byte order
+
+  bool operator==(const SocketAddr& rhs) const
+  {
+    return saddr == rhs.saddr && daddr == rhs.daddr &&
+           sport == rhs.sport && dport == rhs.dport;
+  }
+
+  bool operator<(const SocketAddr& rhs) const
+  {
+    return memcmp(this, &rhs, sizeof rhs) < 0;
+  }
+};
+// memcmp above would compare padding bytes if there were any.
+static_assert(sizeof(SocketAddr) == 12, "SocketAddr must have no padding");
+
+// What the command line of every step may set.
+struct Options
+{
+  char ifname[IFNAMSIZ] = "tun%d";          // -i: the kernel picks tun0, tun1, ...
+  char hostaddr[32] = "192.168.0.1/24";     // -a: our end of the tunnel
+  const char* pcap = nullptr;               // --pcap: copy every packet to this file
+  bool quiet = false;                       // -q: no per-packet lines (connectmany)
+  int window = 1;                           // -w: handshakes in flight (connectmany)
+};
+
+// Reads -i IFNAME, -a ADDR/PREFIX, --pcap FILE and -h/--help (plus -q and
+// -w N when `extra` is "qw:"), checks that exactly nargs positional
+// arguments remain, and opens the --pcap file.  Prints `usage` and exits 0
+// on -h; prints it to stderr and exits 2 on a bad option or argument count.
+// Returns the index in argv of the first positional argument.
+int parse_options(int argc, char* argv[], const char* usage, const char* extra,
+                  int nargs, Options* opt);
+
+// Splits "192.168.0.1/24" into an address and a netmask, both in network
+// byte order.  Returns false when the text is not IPv4/prefix with prefix
+// 8..30 (a network must have room for hosts to fake).
+bool parse_cidr(const char* text, uint32_t* addr, uint32_t* netmask);
+
+// Opens /dev/net/tun, creates the device named by dev ("tun%d" lets the
+// kernel choose and writes the chosen name back), then gives it hostaddr and
+// brings it up.  Returns the fd, or -1 after printing what went wrong.
+int tun_alloc(char dev[IFNAMSIZ], const char* hostaddr);
+
+// ip addr add HOSTADDR dev DEV && ip link set DEV up, done with ioctl()s as
+// ifconfig does.  Returns 0, or -1 after printing what went wrong.
+int sethostaddr(const char* dev, const char* hostaddr);
+
+// read() and write() on the tun fd, copying each packet to the --pcap file.
+// tun_read returns what read() returned; tun_write prints a line when the
+// kernel refuses the packet and returns false.
+int tun_read(int fd, void* buf, int size);
+bool tun_write(int fd, const void* buf, int len);
+
+// The Internet checksum of RFC 1071 over any number of bytes, odd included.
+// A header whose checksum field is filled in sums to zero.
+uint16_t in_checksum(const void* buf, int len);
+
+// The TCP checksum: in_checksum over the pseudo-header of RFC 793 section 3.1
+// (source, destination, zero, protocol, TCP length) followed by the segment.
+uint16_t tcp_checksum(const struct iphdr* iphdr, const void* segment, int seg_len);
+
+// Length checks.  When ip_check returns true, every field of the IPv4 header
+// and every byte up to tot_len lies inside the nread bytes of buf, the header
+// checksum is right, and the packet is not a fragment.  When it returns
+// false, *why says what is wrong.
+bool ip_check(const void* buf, int nread, const char** why);
+
+// When this returns true, the TCP header, its options and its payload lie
+// inside the seg_len bytes at segment.
+bool tcp_check(const void* segment, int seg_len);
+
+// Prints one segment the way `tcpdump -n -S` does, in the article's words:
+//   IP 192.168.0.1.40000 > 192.168.0.2.2000: Flags [S], seq 1234, win 64240, length 0
+// with ", ack N" after the seq when the ACK flag is set, as tcpdump has it.
+// The segment must have passed tcp_check.
+void tcp_print(const struct iphdr* iphdr, const struct tcphdr* tcphdr, int payload_len);
+
+// Prints a packet ip_check refused: one line for IPv6 (the kernel sends
+// router solicitations to every new interface), else "bad packet" with why
+// and a hex dump, four bytes a line as the article prints it.
+void bad_packet(const char* why, const void* buf, int len);
+
+// Answers an ICMP echo request with an echo reply.  input is an IPv4 packet
+// that passed ip_check, payload points just past its IP header, and len is
+// its tot_len.
+void icmp_input(int fd, const void* input, const void* payload, int len);
