@@ -52,11 +52,13 @@ TEST_LDLIBS  := -lpcap
 # Programs the integration tests run (a server that holds connections, ...).
 TEST_TOOLS   := $(patsubst tests/tools/%.cc,$(BINPREFIX)tests/bin/%,$(wildcard tests/tools/*.cc))
 
-# tests/rejectall_unittest links rejectall's step object; tests not named
-# after a step link only faketcp.o.
+# tests/rejectall_unittest and tests/rejectall_malformed_unittest link
+# rejectall's step object (the name up to the first '_' is the step); tests
+# not named after a step link only faketcp.o.
+step_of = $(filter $(firstword $(subst _, ,$(1))),$(STEPS))
 .SECONDEXPANSION:
 $(BUILD)/tests/%_unittest: $(BUILD)/tests/%_unittest.o $(BUILD)/tests/main.o $(TEST_SUPPORT) \
-                           $(BUILD)/faketcp.o $$(patsubst %,$(BUILD)/%.step.o,$$(filter $$*,$(STEPS)))
+                           $(BUILD)/faketcp.o $$(patsubst %,$(BUILD)/%.step.o,$$(call step_of,$$*))
 	$(CXX) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS) $(LDLIBS)
 
 $(BINPREFIX)tests/bin/%: tests/tools/%.cc
@@ -70,14 +72,23 @@ tools: $(TEST_TOOLS)
 test: all unit-tests tools
 	FAKETCP_BIN=$(if $(BINPREFIX),$(BINPREFIX),.) FAKETCP_BUILD=$(BUILD) tests/run
 
+# A lecture demo in a private namespace: make demo STEP=rejectall [MODE=interactive]
+STEP ?= icmpecho
+demo: all tools
+	scripts/demo $(STEP)
+
+# Checks this machine the way a teaching assistant would, naming each fix.
+doctor:
+	scripts/doctor
+
 clean:
-	rm -rf build $(STEPS)
+	rm -rf build tests/bin $(STEPS)
 
 # Optional parts, each kept beside what it builds.
 -include tests/fuzz/fuzz.mk
 -include tests/bench/bench.mk
 
-.PHONY: all test unit-tests tools clean
+.PHONY: all test unit-tests tools demo doctor clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
