@@ -53,7 +53,7 @@ as_nobody()
 # stage CMD...: CMD in a private mount namespace where /dev/net/tun is 0666.
 stage()
 {
-  unshare -m bash -c '
+  unshare -m --propagation private bash -c '
     mount -t tmpfs -o mode=755,size=64k faketcp-devnet /dev/net &&
     mknod -m 666 /dev/net/tun c 10 200 &&
     exec "$@"' stage "$@"
