@@ -190,7 +190,7 @@ static bool network_is_free(const char* dev, uint32_t addr, uint32_t netmask)
       inet_ntop(AF_INET, &other, text, sizeof text);
       fprintf(stderr, "%s: %s already has %s, in the network we would take; "
               "choose another with -a (e.g. -a 10.0.0.1/24), or run inside a private "
-              "namespace: unshare -rn %s\n",
+              "namespace: scripts/netns ./%s\n",
               program_invocation_short_name, ifa->ifa_name, text, program_invocation_short_name);
       free = false;
     }
@@ -204,7 +204,7 @@ static void ioctl_error(const char* what, const char* dev)
   const int saved = errno;
   const char* fix = "";
   if (saved == EPERM || saved == EACCES)
-    fix = " (needs CAP_NET_ADMIN: run with sudo, or inside 'unshare -rn')";
+    fix = " (needs CAP_NET_ADMIN: run with sudo, or root-free inside scripts/netns)";
   else if (saved == EBUSY)
     fix = " (another program holds this device: stop it, or choose a name with -i)";
   fprintf(stderr, "%s: ioctl %s on %s: %s%s\n",
