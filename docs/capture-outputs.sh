@@ -16,6 +16,8 @@
 #
 #   make && make tools && sudo docs/capture-outputs.sh
 #
+# (When the code moved, docs/relink.sh moves the #Lnn links in the pages.)
+#
 # Needs root (or a user namespace: scripts/netns picks unshare -n or -rn),
 # tcpdump, nc (netcat-openbsd), ping and ss.  Nothing touches the host's
 # network: each step gets a namespace of its own that vanishes with it, and
@@ -172,6 +174,11 @@ inside()
     connectmany-1000) capture_connectmany_1000 ;;
     *) "capture_$step" ;;
   esac
+  # tcpdump ends with an empty line when interrupted; a block does not need it.
+  for f in "$OUT/$step".*.txt; do
+    [ -f "$f" ] && awk '{ line[NR] = $0 } END { n = NR; while (n > 0 && line[n] == "") n--; for (i = 1; i <= n; i++) print line[i] }' "$f" > "$WORK/trim" && cat "$WORK/trim" > "$f"
+  done
+  return 0
 }
 
 if [ "${1:-}" = --inside ]; then
