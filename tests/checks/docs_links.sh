@@ -15,7 +15,7 @@
 #
 # Prints PASS/FAIL lines (see tests/run) and exits 1 if anything failed.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 # Pages that other branches add.  Until they are merged, a link to one of them
 # is reported SKIP (awaiting merge) instead of FAIL; CI runs with
@@ -72,6 +72,7 @@ links_of()
 
 # The anchors GitHub gives a page's headings: lower case, punctuation (ASCII
 # and full-width) dropped, spaces to '-'.  Letters of any script are kept.
+# shellcheck disable=SC2018,SC2019  # headings' ASCII letters are enough
 anchors_of()
 {
   awk '/^[ \t]*```/ { fenced = !fenced; next } !fenced && /^#+ / { sub(/^#+ +/, ""); print }' "$1" |
