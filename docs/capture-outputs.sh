@@ -168,14 +168,14 @@ inside()
   PROG='' TCPDUMP='' SERVER=''
   # Whatever happens, end what this function started, by pid.
   trap 'for p in $TCPDUMP $PROG $SERVER; do kill $p 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
-  rm -f "$OUT/$step".*.txt
+  rm -f "$OUT/$step".{program,tcpdump,client,ss}.txt "$OUT/${step/-/.}.txt"
   case $step in
     acceptall|discardall) capture_typing "$step" ;;
     connectmany-1000) capture_connectmany_1000 ;;
     *) "capture_$step" ;;
   esac
   # tcpdump ends with an empty line when interrupted; a block does not need it.
-  for f in "$OUT/$step".*.txt; do
+  for f in "$OUT/$step".{program,tcpdump,client,ss}.txt "$OUT/${step/-/.}.txt"; do
     [ -f "$f" ] && awk '{ line[NR] = $0 } END { n = NR; while (n > 0 && line[n] == "") n--; for (i = 1; i <= n; i++) print line[i] }' "$f" > "$WORK/trim" && cat "$WORK/trim" > "$f"
   done
   return 0
