@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# docs/capture-outputs.sh [STEP...]: run each step of the tutorial in a private
+# network namespace, drive it with the article's client commands, and keep
+# what everyone printed, so that the pages in docs/ show real output.
+#
+#   docs/output/<step>.program.txt   the step's own stdout
+#   docs/output/<step>.tcpdump.txt   tcpdump -n -i tun0, running beside it
+#   docs/output/<step>.client.txt    each client command ($ ...) and what it printed
+#   docs/output/<step>.ss.txt        ss -tn at the moments the page talks about
+#   docs/captures/<step>.pcap        every packet the step read and wrote (--pcap),
+#                                    for Wireshark
+#
+# Then every block between <!-- output:NAME --> and <!-- /output --> in
+# docs/*.md and docs/zh/*.md is replaced by the file docs/output/NAME.txt,
+# so after a change to the code one command makes the pages true again:
+#
+#   make && make tools && sudo docs/capture-outputs.sh
+#
+# (When the code moved, docs/relink.sh moves the #Lnn links in the pages.)
+#
+# Needs root (or a user namespace: scripts/netns picks unshare -n or -rn),
+# tcpdump, nc (netcat-openbsd), ping and ss.  Nothing touches the host's
+# network: each step gets a namespace of its own that vanishes with it, and
+# each is bounded by `timeout`.  The timestamps, ports and sequence numbers
+# differ from run to run; the pages say what to look at, not which number.
+set -eu
+cd "$(dirname "$0")/.."
+BIN=${FAKETCP_BIN:-.}
+OUT=docs/output
+CAP=docs/captures
+STEPS=(icmpecho rejectall acceptall discardall connectmany)
+
+# ------------------------------------------------------------ inside a namespace
+
+# Starts the step (with --pcap; its stdin is fd $STDIN if set) and tcpdump,
+# and waits until both are ready.  Sets PROG and TCPDUMP; "stop" ends them.
+start()
+{
+  local step=$1; shift
+  "$BIN/$step" --pcap "$CAP/$step.pcap" "$@" < "/dev/fd/${STDIN:-0}" > "$OUT/$step.program.txt" 2>&1 &
+  PROG=$!
+  # "allocated tunnel interface tun0" is printed once tun0 is up with its address.
+  for _ in $(seq 50); do grep -q '^allocated' "$OUT/$step.program.txt" && break; sleep 0.1; done
+  grep -q '^allocated' "$OUT/$step.program.txt" || { echo "capture: $step did not create tun0" >&2; exit 1; }
+  # -l: a line at a time, as on a terminal.  The page shows `tcpdump -n -i tun0`.
+  # stdin from /dev/null: given connectmany's fifo, tcpdump captured nothing.
+  tcpdump -n -l -i tun0 < /dev/null > "$OUT/$step.tcpdump.txt" 2> "$WORK/tcpdump.err" &
+  TCPDUMP=$!
+  for _ in $(seq 50); do grep -q listening "$WORK/tcpdump.err" && break; sleep 0.1; done
+}
+
+stop()
+{
+  sleep 0.5                       # let the last packets reach tcpdump
+  kill -INT "$TCPDUMP" 2> /dev/null || true
+  wait "$TCPDUMP" 2> /dev/null || true
+  kill "$PROG" 2> /dev/null || true
+  wait "$PROG" 2> /dev/null || true
+}
+
+# Runs a client command, writing "$ command" and what it printed to the
+# client file (the page shows the command as a student would type it).
+client()
+{
+  local file=$1 shown=$2; shift 2
+  echo "\$ $shown" >> "$file"
+  "$@" >> "$file" 2>&1 || true
+}
+
+snapshot_ss()
+{
+  echo "\$ ss -tn" >> "$1"
+  ss -tn >> "$1"
+}
+
+capture_icmpecho()
+{
+  local c=$OUT/icmpecho.client.txt
+  start icmpecho
+  client "$c" "ping -c 3 192.168.0.2"   ping -c 3 -W 1 192.168.0.2
+  client "$c" "ping -c 1 192.168.0.3"   ping -c 1 -W 1 192.168.0.3
+  client "$c" "ping -c 1 192.168.0.234" ping -c 1 -W 1 192.168.0.234
+  stop
+}
+
+capture_rejectall()
+{
+  local c=$OUT/rejectall.client.txt
+  start rejectall
+  # -v prints why connect() failed; -w 2 bounds it if nothing answers.
+  client "$c" "nc -v 192.168.0.2 2000" nc -v -w 2 192.168.0.2 2000
+  client "$c" "nc -v 192.168.0.2 3333" nc -v -w 2 192.168.0.2 3333
+  client "$c" "nc -v 192.168.0.7 5555" nc -v -w 2 192.168.0.7 5555
+  snapshot_ss "$OUT/rejectall.ss.txt"
+  stop
+}
+
+# Steps 3 and 4 are driven alike: connect, type two lines a second apart,
+# look at ss -tn after each, then press Ctrl-C in nc.
+capture_typing()
+{
+  local step=$1 c=$OUT/$1.client.txt s=$OUT/$1.ss.txt
+  start "$step"
+  mkfifo "$WORK/keys"
+  nc 192.168.0.2 2000 < "$WORK/keys" >> "$c" 2>&1 &
+  local nc=$!
+  exec 3> "$WORK/keys"
+  echo "\$ nc 192.168.0.2 2000" >> "$c"
+  sleep 0.5
+  echo hello >&3; echo "hello" >> "$c"
+  sleep 1
+  snapshot_ss "$s"
+  echo world >&3; echo "world" >> "$c"
+  sleep 1
+  snapshot_ss "$s"
+  # Ctrl-C.  (SIGTERM here: a background job of a script ignores SIGINT.)
+  # nc dies, its socket is closed, and the kernel sends FIN.
+  kill "$nc"; echo "^C" >> "$c"
+  wait "$nc" 2> /dev/null || true
+  exec 3>&-
+  sleep 0.5
+  snapshot_ss "$s"
+  stop
+}
+
+capture_connectmany()
+{
+  local c=$OUT/connectmany.client.txt s=$OUT/connectmany.ss.txt
+  # The server of the article's window 3, holding every connection it accepts.
+  "$BIN/tests/bin/holdserver" -w 1 2007 > "$WORK/holdserver.txt" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 50); do ss -Htln '( sport = :2007 )' | grep -q . && break; sleep 0.1; done
+  # connectmany waits for Enter ("press enter key to start connecting"):
+  # its stdin is a fifo, and Enter is pressed once tcpdump listens.
+  mkfifo "$WORK/enter"
+  exec 4<> "$WORK/enter"
+  STDIN=4 start connectmany 192.168.0.1 2007 5
+  echo >&4
+  sleep 2
+  snapshot_ss "$s"
+  echo "\$ ss -Htn state established '( sport = :2007 )' | wc -l" > "$c"
+  ss -Htn state established '( sport = :2007 )' | wc -l >> "$c"
+  stop
+  exec 4>&-
+}
+
+# The article's own numbers: 1000 connections to port 2007.  Only the summary
+# and the count the server's kernel holds are kept (3000 lines otherwise).
+capture_connectmany_1000()
+{
+  local f=$OUT/connectmany.1000.txt
+  "$BIN/tests/bin/holdserver" -w 1 2007 > "$WORK/holdserver.txt" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 50); do ss -Htln '( sport = :2007 )' | grep -q . && break; sleep 0.1; done
+  echo "\$ sudo ./connectmany 192.168.0.1 2007 1000 | tail -n 1" > "$f"
+  echo | "$BIN/connectmany" 192.168.0.1 2007 1000 > "$WORK/cm.txt" 2>&1 &
+  PROG=$!
+  for _ in $(seq 300); do grep -q '^established' "$WORK/cm.txt" && break; sleep 0.1; done
+  grep '^established' "$WORK/cm.txt" >> "$f" || echo "(no summary line in 30 s)" >> "$f"
+  echo "\$ ss -Htn state established '( sport = :2007 )' | wc -l" >> "$f"
+  ss -Htn state established '( sport = :2007 )' | wc -l >> "$f"
+}
+
+inside()
+{
+  local step=$1
+  WORK=$(mktemp -d)
+  PROG='' TCPDUMP='' SERVER=''
+  # Whatever happens, end what this function started, by pid.
+  trap 'for p in $TCPDUMP $PROG $SERVER; do kill $p 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
+  rm -f "$OUT/$step".{program,tcpdump,client,ss}.txt "$OUT/${step/-/.}.txt"
+  case $step in
+    acceptall|discardall) capture_typing "$step" ;;
+    connectmany-1000) capture_connectmany_1000 ;;
+    *) "capture_$step" ;;
+  esac
+  # tcpdump ends with an empty line when interrupted; a block does not need it.
+  for f in "$OUT/$step".{program,tcpdump,client,ss}.txt "$OUT/${step/-/.}.txt"; do
+    [ -f "$f" ] && awk '{ line[NR] = $0 } END { n = NR; while (n > 0 && line[n] == "") n--; for (i = 1; i <= n; i++) print line[i] }' "$f" > "$WORK/trim" && cat "$WORK/trim" > "$f"
+  done
+  return 0
+}
+
+if [ "${1:-}" = --inside ]; then
+  inside "$2"
+  exit 0
+fi
+
+# ------------------------------------------------------------ outside
+
+for tool in tcpdump nc ping ss; do
+  command -v $tool > /dev/null || { echo "capture: $tool is missing (sudo scripts/install-deps)" >&2; exit 1; }
+done
+for p in "${STEPS[@]}" tests/bin/holdserver; do
+  [ -x "$BIN/$p" ] || { echo "capture: $BIN/$p is missing: run 'make && make tools' first" >&2; exit 1; }
+done
+mkdir -p "$OUT" "$CAP"
+
+if [ $# -gt 0 ]; then steps=("$@"); else steps=("${STEPS[@]}" connectmany-1000); fi
+for step in "${steps[@]}"; do
+  echo "capturing $step"
+  timeout -k 5 60 scripts/netns "$0" --inside "$step"
+done
+
+# Refresh the pages: each marked block becomes ```text + the file + ```.
+refresh()
+{
+  local page=$1 tmp
+  tmp=$(mktemp)
+  awk -v dir="$OUT" '
+    /^<!-- output:[A-Za-z0-9_.-]+ -->$/ {
+      print
+      name = $0; sub(/^<!-- output:/, "", name); sub(/ -->$/, "", name)
+      file = dir "/" name ".txt"
+      if ((getline line < file) < 0) { print "capture: " FILENAME ": no " file > "/dev/stderr"; bad = 1 }
+      else { print "```text"; print line; while ((getline line < file) > 0) print line; print "```" }
+      close(file)
+      skipping = 1
+      next
+    }
+    /^<!-- \/output -->$/ { skipping = 0 }
+    !skipping { print }
+    END { exit bad }
+  ' "$page" > "$tmp" && cat "$tmp" > "$page"
+  rm -f "$tmp"
+}
+for page in docs/*.md docs/zh/*.md; do
+  [ -f "$page" ] && grep -q '^<!-- output:' "$page" && refresh "$page"
+done
+echo "wrote $OUT/*.txt and $CAP/*.pcap; refreshed the output blocks in docs/"
