@@ -387,13 +387,36 @@ int connect_window(int fd, const char* ipstr, int port, int count, int window)
   long silent = 0;      // consecutive handshakes that got no answer at all
   const int64_t start = now_ms();
   int64_t shown = start;
+  bool drained = true;  // the last read found no packet waiting
   while (oldest < count)
   {
-    for (; next < count && next - oldest < window; ++next)
+    // Send in bursts: once every answer waiting has been read, fill the
+    // window again.  The kernel answers each SYN inside our write(), so a
+    // burst of SYNs comes back as a burst of SYN+ACKs; the kernel then runs
+    // the same code many times in a row, which its caches like better than
+    // SYN, SYN+ACK, ACK, SYN, ...
+    if (drained)
     {
-      tcp_send_syn(fd, destip, dport, htonl(first_src + next / kPortsPerAddr),
-                   htons(static_cast<uint16_t>(1024 + next % kPortsPerAddr)));
-      slots[next % window] = { now_ms(), false };
+      int sent = 0;
+      for (; next < count && next - oldest < window; ++next, ++sent)
+      {
+        tcp_send_syn(fd, destip, dport, htonl(first_src + next / kPortsPerAddr),
+                     htons(static_cast<uint16_t>(1024 + next % kPortsPerAddr)));
+        slots[next % window] = { now_ms(), false };
+      }
+      if (sent == 0)
+      {
+        // The window is full and nothing is waiting: sleep until a packet
+        // comes, but only until the oldest SYN has waited its second.
+        const int64_t left = slots[oldest % window].sent + 1000 - now_ms();
+        struct pollfd pfd = { fd, POLLIN, 0 };
+        if (left > 0 && poll(&pfd, 1, static_cast<int>(left)) < 0 && errno != EINTR)
+        {
+          perror("poll on tunnel interface");
+          exit(1);
+        }
+      }
+      drained = false;
     }
 
     union
@@ -404,15 +427,7 @@ int connect_window(int fd, const char* ipstr, int port, int count, int window)
     int nread = tun_read(fd, buf, sizeof buf);
     if (nread < 0 && (errno == EAGAIN || errno == EINTR))
     {
-      // Nothing queued: wait for a packet, but only until the oldest SYN
-      // has waited its second.
-      const int64_t left = slots[oldest % window].sent + 1000 - now_ms();
-      struct pollfd pfd = { fd, POLLIN, 0 };
-      if (left > 0 && poll(&pfd, 1, static_cast<int>(left)) < 0 && errno != EINTR)
-      {
-        perror("poll on tunnel interface");
-        exit(1);
-      }
+      drained = true;
     }
     else if (nread < 0)
     {

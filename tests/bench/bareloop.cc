@@ -25,6 +25,8 @@ static_assert(sizeof(Segment) == 40, "IP header then TCP header, no padding");
 
 static void send_segment(int fd, Segment* s)
 {
+  s->iphdr.check = 0;
+  s->tcphdr.check = 0;
   s->iphdr.check = in_checksum(&s->iphdr, sizeof s->iphdr);
   s->tcphdr.check = tcp_checksum(&s->iphdr, &s->tcphdr, sizeof s->tcphdr);
   if (write(fd, s, sizeof *s) != sizeof *s)

@@ -6,7 +6,7 @@ BENCH_TOOLS := $(BUILD)/bench/bareloop $(BUILD)/bench/kernelconnect
 
 $(BUILD)/bench/%: tests/bench/%.cc $(BUILD)/faketcp.o
 	@mkdir -p $(@D)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $(filter %.cc %.o,$^) $(LDLIBS)
 
 bench: all tools $(BENCH_TOOLS)
 	FAKETCP_BIN=$(if $(BINPREFIX),$(BINPREFIX),.) FAKETCP_BUILD=$(BUILD) tests/bench/run.sh
