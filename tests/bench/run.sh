@@ -96,7 +96,11 @@ stop_server() {
 }
 
 # The server's count over time, seconds from $1: the plot's data.
-series() { awk -v t0="$1" '/holding/ { printf "%.3f %d\n", $1 - t0, $3 }' "$tmp/server"; }
+# Starts at (0, 0): the server's first lines come before the client starts.
+series() {
+  echo "0 0"
+  awk -v t0="$1" '/holding/ && $1 > t0 { printf "%.3f %d\n", $1 - t0, $3 }' "$tmp/server"
+}
 
 rows="$tmp/rows"   # name|N|client count|server ESTABLISHED|seconds|rate|rss KB|slab B/conn|sockstat pages
 : > "$rows"
@@ -177,6 +181,7 @@ done
 
 # ---------------------------------------------------------------- the table
 get() { awk -F'|' -v name="$1" -v n="$2" -v col="$3" '$1 == name && $2 == n { print $col }' "$rows"; }
+best() { awk -F'|' -v name="$1" -v n="$2" '($1 == name || $1 == name ", RPS") && $2 == n && $6 > m { m = $6 } END { print m + 0 }' "$rows"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 mkdir -p "$OUT"
@@ -193,7 +198,8 @@ mkdir -p "$OUT"
   for n in $SIZES; do
     echo "- N = $n: connectmany time / bare loop time = $(ratio "$(get connectmany "$n" 5)" "$(get "bare loop" "$n" 5)");" \
          "-w 64 rate / default rate = $(ratio "$(get "connectmany -w 64" "$n" 6)" "$(get connectmany "$n" 6)")" \
-         "(with RPS: $(ratio "$(get "connectmany -w 64, RPS" "$n" 6)" "$(get "connectmany, RPS" "$n" 6)"));" \
+         "(with RPS: $(ratio "$(get "connectmany -w 64, RPS" "$n" 6)" "$(get "connectmany, RPS" "$n" 6)");" \
+         "the faster -w 64 row / the faster one-at-a-time row = $(ratio "$(best "connectmany -w 64" "$n")" "$(best connectmany "$n")"));" \
          "default / kernel rate = $(ratio "$(get connectmany "$n" 6)" "$(get "kernel connect()" "$n" 6)"),"\
          "-w 64 / kernel rate = $(ratio "$(get "connectmany -w 64" "$n" 6)" "$(get "kernel connect()" "$n" 6)")"
     if [ -s "$tmp/stop.$n" ]; then
@@ -227,7 +233,11 @@ set title "Connections held by the server, N = $big (one run, $(nproc) CPUs, $(d
 set xlabel "seconds since the client started"
 set ylabel "connections"
 set grid
-set key left top
+set key below
+set yrange [0:*]
+set format y "%.0f"
+$( [ -s "$tmp/stop.$big" ] && echo "set arrow from graph 0, first $(cat "$tmp/stop.$big") to graph 1, first $(cat "$tmp/stop.$big") nohead dashtype 2
+set label 'the kernel client runs out of ports at $(cat "$tmp/stop.$big")' at graph 0.4, first $(cat "$tmp/stop.$big") offset 0,0.8" )
 plot $(IFS=,; echo "${plot[*]}")
 EOF
   echo "wrote $OUT/results.md and $OUT/connections.png"
