@@ -379,7 +379,11 @@ int connect_window(int fd, const char* ipstr, int port, int count, int window)
   // Non-blocking reads: take every answer already queued, and poll() only
   // when there is none.  The main loop wants blocking reads again after.
   const int flags = fcntl(fd, F_GETFL);
-  fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+  {
+    perror("fcntl O_NONBLOCK on tunnel interface");
+    exit(1);
+  }
 
   long next = 0;        // the next connection to send a SYN for
   long oldest = 0;      // the oldest one neither answered nor given up
@@ -491,7 +495,7 @@ int connect_window(int fd, const char* ipstr, int port, int count, int window)
       shown = now;
     }
   }
-  fcntl(fd, F_SETFL, flags);
+  fcntl(fd, F_SETFL, flags);  // cannot fail where the call above did not
   summary_print(established, count, start);
   return established;
 }
