@@ -209,8 +209,9 @@ mkdir -p "$OUT"
   echo "- largest peak RSS of connectmany: $(awk -F'|' '$1 ~ /^connectmany/ && $7 > m { m = $7 } END { print m }' "$rows") KiB"
   echo
   echo "The kernel client's slab figure counts both ends of each connection (client and server are in this kernel);"
-  echo "the others count the server's end only.  sockstat mem pages (socket buffers) changed by at most"
-  echo "$(awk -F'|' '{ v = $9 < 0 ? -$9 : $9; if (v > m) m = v } END { print m + 0 }' "$rows") pages in any row: idle connections hold no buffers."
+  echo "the others count the server's end only.  sockstat mem (pages of socket buffers, a counter global"
+  echo "to the machine) changed by at most $(awk -F'|' '{ v = $9 < 0 ? -$9 : $9; if (v > m) m = v } END { print m + 0 }' "$rows")"\
+       "pages in any row: idle connections hold no buffers."
 } > "$OUT/results.md"
 echo
 cat "$OUT/results.md"
