@@ -101,6 +101,7 @@ int parse_options(int argc, char* argv[], const char* usage, const char* extra,
   const struct option longopts[] = {
     { "help", no_argument, nullptr, 'h' },
     { "pcap", required_argument, nullptr, 'P' },
+    { "exit", no_argument, nullptr, 'X' },
     { nullptr, 0, nullptr, 0 },
   };
   char shortopts[32] = "hi:a:";
@@ -148,6 +149,17 @@ int parse_options(int argc, char* argv[], const char* usage, const char* extra,
                   program_invocation_short_name, optarg);
           usage_exit(usage, 2);
         }
+        break;
+      case 'X':  // --exit, for the programs that take -x
+        if (!strchr(extra, 'x'))
+        {
+          fprintf(stderr, "%s: unrecognized option '--exit'\n", program_invocation_short_name);
+          usage_exit(usage, 2);
+        }
+        opt->exit_when_done = true;
+        break;
+      case 'x':
+        opt->exit_when_done = true;
         break;
       default:  // getopt_long has said what it did not understand
         usage_exit(usage, 2);

@@ -43,10 +43,11 @@ struct Options
   const char* pcap = nullptr;               // --pcap: copy every packet to this file
   bool quiet = false;                       // -q: no per-packet lines (connectmany)
   int window = 1;                           // -w: handshakes in flight (connectmany)
+  bool exit_when_done = false;              // -x, --exit: exit after connecting (connectmany)
 };
 
-// Reads -i IFNAME, -a ADDR/PREFIX, --pcap FILE and -h/--help (plus -q and
-// -w N when `extra` is "qw:"), checks that exactly nargs positional
+// Reads -i IFNAME, -a ADDR/PREFIX, --pcap FILE and -h/--help (plus -q,
+// -w N and -x/--exit when `extra` is "qw:x"), checks that exactly nargs positional
 // arguments remain, and opens the --pcap file.  Prints `usage` and exits 0
 // on -h; prints it to stderr and exits 2 on a bad option or argument count.
 // Returns the index in argv of the first positional argument.
