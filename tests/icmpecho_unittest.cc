@@ -9,12 +9,6 @@
 #include <netinet/ip_icmp.h>
 
 // The fixture as (request, reply) pairs, in the order ping sent them.
-struct Exchange
-{
-  Packet request;
-  Bytes reply;
-};
-
 static std::vector<Exchange> exchanges()
 {
   const std::vector<Bytes> packets = read_fixture("icmpecho.pcap");
@@ -42,7 +36,7 @@ TEST_CASE("the icmpecho fixture holds four requests, each followed by its reply"
   const int icmp_lens[] = { 8, 9, 65, 1480 };  // ping -s 0, 1, 57, 1472, plus 8 bytes of header
   for (size_t i = 0; i < all.size(); ++i)
   {
-    const Packet& request = all[i].request;
+    const Packet& request = all[i].input;
     const Packet reply(all[i].reply);
     INFO("exchange " << i + 1);
     CHECK(request.tot_len() - request.iphdr_len() == icmp_lens[i]);
@@ -61,11 +55,11 @@ TEST_CASE("icmp_input answers every captured echo request with the captured repl
   REQUIRE(all.size() == 4);
   const size_t i = GENERATE(0, 1, 2, 3);
   const Exchange& x = all[i];
-  const int icmp_len = x.request.tot_len() - x.request.iphdr_len();
+  const int icmp_len = x.input.tot_len() - x.input.iphdr_len();
   INFO("ICMP length " << icmp_len << (icmp_len % 2 ? " (odd)" : ""));
 
   Wire wire;
-  feed(wire, x.request);
+  feed(wire, x.input);
   const Bytes reply = wire.written();
   REQUIRE(reply.size() == x.reply.size());
   CHECK(reply == x.reply);
@@ -79,7 +73,7 @@ TEST_CASE("a request with IP options gets a reply with a clean 20-byte IP header
   const std::vector<Exchange> all = exchanges();
   REQUIRE(all.size() == 4);
   const size_t i = GENERATE(0, 2);  // an even and an odd ICMP length
-  Packet request = all[i].request;
+  Packet request = all[i].input;
   SECTION("four bytes of options: NOP, NOP, NOP, end of list")
   {
     request.insert_ip_options({ 1, 1, 1, 0 });
@@ -115,7 +109,7 @@ TEST_CASE("icmp_input drops an echo request whose ICMP checksum is wrong", "[ste
   const std::vector<Exchange> all = exchanges();
   REQUIRE(all.size() == 4);
   const size_t i = GENERATE(0, 1, 3);
-  Packet request = all[i].request;
+  Packet request = all[i].input;
   const int icmp_len = request.tot_len() - request.iphdr_len();
   request.data()[request.iphdr_len() + icmp_len - 1] ^= 0x01;  // the last byte, odd or even
   Wire wire;
@@ -127,7 +121,7 @@ TEST_CASE("icmp_input drops an ICMP message shorter than its 8-byte header", "[s
 {
   const std::vector<Exchange> all = exchanges();
   REQUIRE_FALSE(all.empty());
-  Packet request = all[0].request;  // ping -s 0: the 8-byte header alone
+  Packet request = all[0].input;  // ping -s 0: the 8-byte header alone
   const int tot_len = GENERATE(20, 21, 27);
   request.data()[2] = 0;
   request.data()[3] = static_cast<unsigned char>(tot_len);

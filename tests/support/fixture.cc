@@ -110,20 +110,33 @@ void Packet::insert_ip_options(const Bytes& options)
   fix_ip_checksum();
 }
 
-Packet find_tcp(const std::vector<Bytes>& packets, uint8_t flags, size_t from)
+static bool is_tcp_with(const Bytes& b, uint8_t flags)
 {
-  for (size_t i = from; i < packets.size(); ++i)
+  if (b.size() < 40 || (b[0] >> 4) != 4 || b[9] != IPPROTO_TCP)
+    return false;
+  const size_t ihl = (b[0] & 0x0f) * 4u;
+  return b.size() >= ihl + 20 && (b[ihl + 13] & 0x3f) == flags;
+}
+
+Packet find_tcp(const std::vector<Bytes>& packets, uint8_t flags)
+{
+  return find_exchange(packets, flags).input;
+}
+
+Exchange find_exchange(const std::vector<Bytes>& packets, uint8_t flags)
+{
+  for (size_t i = 0; i < packets.size(); ++i)
   {
-    const Bytes& b = packets[i];
-    if (b.size() < 40 || (b[0] >> 4) != 4 || b[9] != IPPROTO_TCP)
+    if (!is_tcp_with(packets[i], flags))
       continue;
-    const size_t ihl = (b[0] & 0x0f) * 4u;
-    if (b.size() < ihl + 20)
-      continue;
-    if ((b[ihl + 13] & ~TH_PUSH & 0x3f) == flags)
-      return Packet(b);
+    Exchange x{ Packet(packets[i]), i + 1 < packets.size() ? packets[i + 1] : Bytes() };
+    if (!x.reply.empty()
+        && (x.reply.size() < 20 || memcmp(&x.reply[12], packets[i].data() + 16, 4) != 0))
+      x.reply.clear();  // the next packet is not addressed back to the sender
+    return x;
   }
-  throw std::runtime_error("no TCP packet with flags " + std::to_string(flags) + " in the fixture");
+  throw std::runtime_error("no TCP packet with flags 0x" + std::to_string(flags)
+                           + " in the fixture (re-run tests/fixtures/capture.sh?)");
 }
 
 // ---------------------------------------------------------------- Wire

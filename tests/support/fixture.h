@@ -51,10 +51,21 @@ class Packet
   int size_ = 0;
 };
 
-// The first packet of `packets` (from index `from` on) that is TCP and has
-// exactly the flags given (TH_SYN | TH_ACK, ...; PSH is ignored); throws if
-// there is none.
-Packet find_tcp(const std::vector<Bytes>& packets, uint8_t flags, size_t from = 0);
+// The first packet of `packets` that is TCP and has exactly the flags given
+// (TH_SYN, TH_SYN | TH_ACK, TH_PUSH | TH_ACK, ...); throws if there is none.
+Packet find_tcp(const std::vector<Bytes>& packets, uint8_t flags);
+
+// An input and the packet that follows it in a capture: the program's
+// reply, when it answered.
+struct Exchange
+{
+  Packet input;
+  Bytes reply;
+};
+
+// The first TCP packet with exactly `flags` and the packet after it; throws
+// if there is none, or if the next packet does not go the other way.
+Exchange find_exchange(const std::vector<Bytes>& packets, uint8_t flags);
 
 // A connected pair of datagram sockets: `fd` is given to the code under test
 // as if it were the tun fd; each write() there is one datagram here, read
