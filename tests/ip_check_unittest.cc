@@ -36,7 +36,9 @@ TEST_CASE("ip_check accepts the kernel's SYN and every IP field reads right", "[
   const struct iphdr* ip = syn.ip();
   CHECK(ip->version == 4);
   CHECK(ip->ihl == 5);
+  CHECK(ip->tos == 0);
   CHECK(ntohs(ip->tot_len) == syn.size());
+  CHECK(ntohs(ip->tot_len) == 20 + syn.tcp()->doff * 4);
   CHECK(ntohs(ip->frag_off) == IP_DF);  // Linux sets DF for path MTU discovery
   CHECK(ip->ttl == 64);                 // net.ipv4.ip_default_ttl
   CHECK(ip->protocol == IPPROTO_TCP);
