@@ -1,0 +1,238 @@
+// Step 5: connectmany's own connect_one and tcp_input, against the kernel's
+// answers in tests/fixtures/connectmany.pcap (our SYN, the server's SYN+ACK,
+// our ACK) and connectmany_refused.pcap (our SYN, the kernel's RST for a
+// port where nothing listens).  A socketpair stands in for tun0: packets the
+// "kernel" sends are datagrams written to its other end.
+#include "faketcp.h"
+#include "tests/support/fixture.h"
+
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <thread>
+
+// connectmany.cc, compiled for this test with its main renamed.
+bool connect_one(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16_t sport);
+void tcp_input(int fd, const void* input, const void* payload, int tot_len);
+
+// The handshake of connectmany.pcap.
+struct Handshake
+{
+  Packet syn;         // ours
+  Bytes syn_ack;      // the kernel's
+  Bytes ack;          // ours
+};
+
+static Handshake handshake()
+{
+  const std::vector<Bytes> packets = read_fixture("connectmany.pcap");
+  const Exchange first = find_exchange(packets, TH_SYN);
+  const Exchange second = find_exchange(packets, TH_SYN | TH_ACK);
+  return { first.input, first.reply, second.reply };
+}
+
+// connect_one with the addresses and ports of the captured SYN.
+static bool connect_like(Wire& wire, const Packet& syn)
+{
+  return connect_one(wire.fd, syn.ip()->daddr, syn.tcp()->dest, syn.ip()->saddr, syn.tcp()->source);
+}
+
+// A copy of the captured SYN+ACK addressed to another of our source ports,
+// checksums fixed: the answer to some other connection.
+static Bytes for_another_port(const Bytes& syn_ack)
+{
+  Packet p(syn_ack);
+  unsigned char* tcp = p.data() + p.iphdr_len();
+  const uint16_t other = htons(ntohs(p.tcp()->dest) + 1);
+  memcpy(tcp + 2, &other, 2);
+  tcp[16] = tcp[17] = 0;
+  const uint16_t check = tcp_checksum(p.ip(), p.payload(), p.tot_len() - p.iphdr_len());
+  memcpy(tcp + 16, &check, 2);
+  return p.bytes();
+}
+
+TEST_CASE("the connectmany fixture is a handshake from 192.168.0.2:1024 with the kernel", "[step5][fixtures]")
+{
+  const Handshake h = handshake();
+  uint32_t client, server;
+  inet_pton(AF_INET, "192.168.0.2", &client);
+  inet_pton(AF_INET, "192.168.0.1", &server);
+  CHECK(h.syn.ip()->saddr == client);
+  CHECK(h.syn.ip()->daddr == server);
+  CHECK(ntohs(h.syn.tcp()->source) == 1024);
+  CHECK(ntohs(h.syn.tcp()->dest) == 2007);
+  REQUIRE(h.syn_ack.size() >= 40);
+  REQUIRE(h.ack.size() == 40);
+  const Packet sa(h.syn_ack);
+  REQUIRE(ip_check(sa.data(), sa.size(), nullptr));
+  REQUIRE(tcp_check(sa.payload(), sa.tot_len() - sa.iphdr_len()));
+  CHECK(sa.tcp()->syn == 1);
+  CHECK(sa.tcp()->ack == 1);
+  CHECK(ntohl(sa.tcp()->ack_seq) == 123456 + 1);  // our SYN's sequence number, plus one
+}
+
+TEST_CASE("connect_one sends the captured SYN and answers the captured SYN+ACK with the captured ACK",
+          "[step5][tcp]")
+{
+  const Handshake h = handshake();
+  Wire wire;
+  Bytes syn_sent;
+
+  SECTION("the SYN+ACK already waiting")
+  {
+    wire.deliver(h.syn_ack);
+    REQUIRE(connect_like(wire, h.syn));
+    syn_sent = wire.written();
+  }
+  SECTION("the SYN+ACK sent by a server thread once it has read the SYN")
+  {
+    // The thread plays the kernel: it waits (at most 2 s) for the SYN, then answers.
+    struct timeval limit = { 2, 0 };
+    setsockopt(wire.peer, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    std::thread server([&] {
+      Bytes buf(IP_MAXPACKET);
+      const ssize_t n = recv(wire.peer, buf.data(), buf.size(), 0);
+      buf.resize(n < 0 ? 0 : n);
+      syn_sent = buf;
+      if (n > 0)
+        send(wire.peer, h.syn_ack.data(), h.syn_ack.size(), 0);
+    });
+    const bool established = connect_like(wire, h.syn);
+    server.join();
+    REQUIRE(established);
+  }
+  CHECK(syn_sent == h.syn.bytes());
+  CHECK(ip_checksum_ok(syn_sent));
+  CHECK(tcp_checksum_ok(syn_sent));
+  const Bytes ack = wire.written();
+  CHECK(ack == h.ack);
+  CHECK(ip_checksum_ok(ack));
+  CHECK(tcp_checksum_ok(ack));
+  CHECK(wire.written().empty());
+}
+
+TEST_CASE("connect_one returns false on the kernel's RST, and reads no further", "[step5][tcp]")
+{
+  const Exchange refused = find_exchange(read_fixture("connectmany_refused.pcap"), TH_SYN);
+  const Packet rst(refused.reply);  // the packet after our SYN: the kernel's RST+ACK
+  REQUIRE(rst.tcp()->rst == 1);
+  REQUIRE(ntohl(rst.tcp()->ack_seq) == 123456 + 1);
+
+  Wire wire;
+  wire.deliver(rst.bytes());
+  // A SYN+ACK queued behind the RST must still be there afterwards: had
+  // connect_one ignored the RST, it would have taken this one as success.
+  const Bytes late = find_exchange(read_fixture("connectmany.pcap"), TH_SYN | TH_ACK).input.bytes();
+  wire.deliver(late);
+  CHECK_FALSE(connect_like(wire, refused.input));
+
+  CHECK(wire.written() == refused.input.bytes());  // the captured SYN
+  CHECK(wire.written().empty());                 // no answer to an RST
+  Bytes left(IP_MAXPACKET);
+  const ssize_t n = recv(wire.fd, left.data(), left.size(), MSG_DONTWAIT);
+  CHECK(n == static_cast<ssize_t>(late.size()));
+}
+
+TEST_CASE("connect_one does not mistake another packet for its SYN+ACK", "[step5][tcp]")
+{
+  const Handshake h = handshake();
+  // Each kind of packet in turn (GENERATE), each then run in both SECTIONs.
+  Bytes unrelated;
+  bool answered = true;  // connectmany serves it as its main loop would
+  const int kind = GENERATE(range(0, 5));
+  switch (kind)
+  {
+    case 0:
+      // the SYN+ACK of another connection (another source port)
+      unrelated = for_another_port(h.syn_ack);
+      break;
+    case 1:
+    {
+      // a SYN+ACK that does not acknowledge our SYN (ack_seq not 123457)
+      Packet p(h.syn_ack);
+      unsigned char* tcp = p.data() + p.iphdr_len();
+      tcp[11] ^= 0x01;
+      tcp[16] = tcp[17] = 0;
+      const uint16_t check = tcp_checksum(p.ip(), p.payload(), p.tot_len() - p.iphdr_len());
+      memcpy(tcp + 16, &check, 2);
+      unrelated = p.bytes();
+      break;
+    }
+    case 2:  // an echo request from ping
+      unrelated = read_fixture("icmpecho.pcap").at(0);
+      break;
+    case 3:  // an RST for another connection
+      unrelated = for_another_port(find_exchange(read_fixture("connectmany_refused.pcap"), TH_SYN).reply);
+      answered = false;
+      break;
+    default:  // an IPv6 packet, as a fresh tun0 gets
+      unrelated = Bytes(48, 0);
+      unrelated[0] = 0x60;
+      answered = false;
+  }
+  REQUIRE_FALSE(unrelated.empty());
+  CAPTURE(kind);  // 0 another port, 1 wrong ack_seq, 2 ping, 3 RST elsewhere, 4 IPv6
+
+  SECTION("followed by the real SYN+ACK: the handshake completes")
+  {
+    Wire wire;
+    wire.deliver(unrelated);
+    wire.deliver(h.syn_ack);
+    REQUIRE(connect_like(wire, h.syn));
+    CHECK(wire.written() == h.syn.bytes());
+    if (answered)
+      CHECK_FALSE(wire.written().empty());  // the answer to the unrelated packet
+    CHECK(wire.written() == h.ack);
+    CHECK(wire.written().empty());
+  }
+  SECTION("alone: connect_one waits its second out and returns false")
+  {
+    Wire wire;
+    wire.deliver(unrelated);
+    CHECK_FALSE(connect_like(wire, h.syn));
+    CHECK(wire.written() == h.syn.bytes());
+  }
+}
+
+TEST_CASE("connect_one returns false when nothing answers, after a bounded wait", "[step5][tcp]")
+{
+  const Handshake h = handshake();
+  Wire wire;
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_FALSE(connect_like(wire, h.syn));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  // The contract: it gives up after about a second, never blocks forever.
+  CHECK(waited >= std::chrono::milliseconds(900));
+  CHECK(waited < std::chrono::seconds(5));
+  CHECK(wire.written() == h.syn.bytes());
+  CHECK(wire.written().empty());
+}
+
+TEST_CASE("connectmany's tcp_input acks a SYN+ACK the server sends again with the captured ACK",
+          "[step5][tcp]")
+{
+  const Handshake h = handshake();
+  const Packet syn_ack(h.syn_ack);
+  REQUIRE(ip_check(syn_ack.data(), syn_ack.size(), nullptr));
+  Wire wire;
+  tcp_input(wire.fd, syn_ack.data(), syn_ack.payload(), syn_ack.tot_len());
+  CHECK(wire.written() == h.ack);
+  CHECK(wire.written().empty());
+}
+
+TEST_CASE("connectmany's tcp_input serves as discardall does: the captured replies, byte for byte",
+          "[step5][tcp]")
+{
+  const std::vector<Bytes> packets = read_fixture("discardall.pcap");
+  Exchange x;
+  SECTION("SYN -> SYN+ACK") { x = find_exchange(packets, TH_SYN); }
+  SECTION("data -> ACK") { x = find_exchange(packets, TH_PUSH | TH_ACK); }
+  SECTION("FIN -> FIN+ACK") { x = find_exchange(packets, TH_FIN | TH_ACK); }
+  REQUIRE(ip_check(x.input.data(), x.input.size(), nullptr));
+  Wire wire;
+  tcp_input(wire.fd, x.input.data(), x.input.payload(), x.input.tot_len());
+  CHECK(wire.written() == x.reply);
+  CHECK(wire.written().empty());
+}
