@@ -56,9 +56,13 @@ TEST_TOOLS   := $(patsubst tests/tools/%.cc,$(BINPREFIX)tests/bin/%,$(wildcard t
 # rejectall's step object (the name up to the first '_' is the step); tests
 # not named after a step link only faketcp.o.
 step_of = $(filter $(firstword $(subst _, ,$(1))),$(STEPS))
+# A function, not patsubst written in the rule: make replaces the first '%'
+# of each prerequisite word of a pattern rule by the stem, which would turn
+# patsubst's own pattern into "icmpecho" and leave "build/%.step.o" behind.
+step_obj = $(patsubst %,$(BUILD)/%.step.o,$(call step_of,$(1)))
 .SECONDEXPANSION:
 $(BUILD)/tests/%_unittest: $(BUILD)/tests/%_unittest.o $(BUILD)/tests/main.o $(TEST_SUPPORT) \
-                           $(BUILD)/faketcp.o $$(patsubst %,$(BUILD)/%.step.o,$$(call step_of,$$*))
+                           $(BUILD)/faketcp.o $$(call step_obj,$$*)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS) $(LDLIBS)
 
 $(BINPREFIX)tests/bin/%: tests/tools/%.cc
