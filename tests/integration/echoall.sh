@@ -4,6 +4,7 @@
 #
 #   nc 192.168.0.2 2007             the lines typed come back
 #   nc -N 192.168.0.2 7 < 1 MB      the same 1 MB comes back (cmp)
+#   ... | { sleep 2; cat; }         4 MB to a reader that pauses: window 0 and back
 #   echoclient -n 100 -s 102400     100 clients at once, 100 KB each, all equal
 #   ss -tan afterwards              every connection closed both ways
 #
@@ -92,7 +93,27 @@ else
   fail "1 MB through nc: nc exited $rc, $size bytes back, $(cmp "$work/mb" "$work/mb.back" 2>&1 | head -n 1)"
 fi
 
-# 3. 100 clients at once, 100 KB each, each stream different.
+# 3. A client that stops reading for 2 s: its receive buffer fills, its
+#    window falls to 0, so does ours (the mirror), and the client's kernel
+#    waits and probes instead of sending.  Nothing may be lost.
+head -c 4194304 /dev/urandom > "$work/big"
+r0=$(retrans) z0=$(grep -c 'win 0,' "$work/echoall.out")
+start=$(now)
+timeout 60 nc -N 192.168.0.2 7 < "$work/big" 2> "$work/nc.err" | { sleep 2; cat; } > "$work/big.back"
+end=$(now)
+r1=$(retrans)
+size=$(stat -c %s "$work/big.back")
+zero=$(( $(grep -c 'win 0,' "$work/echoall.out") - z0 ))
+if ! cmp -s "$work/big" "$work/big.back"; then
+  fail "a client that pauses reading: $size of 4194304 bytes back, $(cmp "$work/big" "$work/big.back" 2>&1 | head -n 1)"
+elif [ "$zero" = 0 ]; then
+  fail "a client that pauses reading: its window never fell to 0, so the test showed nothing (4 MB should fill it)"
+else
+  pass "a client that pauses reading gets its 4 MB back equal (cmp: $size bytes, $(seconds "$start" "$end") s, $zero segments with win 0)"
+  [ -n "$r0" ] && [ -n "$r1" ] && info "the kernel retransmitted $((r1 - r0)) segments meanwhile"
+fi
+
+# 4. 100 clients at once, 100 KB each, each stream different.
 r0=$(retrans) d0=$(tun_drops)
 if timeout 120 "$BIN/tests/bin/echoclient" -n 100 -s 102400 -t 100 192.168.0.2 7 \
      > "$work/clients" 2>&1; then
@@ -106,7 +127,7 @@ if [ -n "$r0" ] && [ -n "$r1" ]; then
   info "that echoall did not read in time: each was sent again by the kernel, not by echoall"
 fi
 
-# 4. Every connection was closed both ways: no ESTAB, FIN-WAIT, CLOSING or
+# 5. Every connection was closed both ways: no ESTAB, FIN-WAIT, CLOSING or
 #    LAST-ACK left, only the TIME-WAIT of the side that closed first.
 sleep 0.5
 left=$(ss -Htan state established state fin-wait-1 state fin-wait-2 state closing \
@@ -117,7 +138,7 @@ else
   fail "$left connections not closed: $(ss -Htan | grep -v TIME-WAIT | head -n 3)"
 fi
 
-# 5. The program saw nothing it had to call bad.
+# 6. The program saw nothing it had to call bad.
 if grep -q '^bad packet\|^write ' "$work/echoall.out"; then
   fail "echoall printed: $(grep -m 3 '^bad packet\|^write ' "$work/echoall.out")"
 else
