@@ -73,58 +73,7 @@ static bool seq_before(uint32_t a, uint32_t b)
 // included.  Returns false when the kernel refused the packet.
 static bool tcp_reply(int fd, const struct iphdr* iphdr, const struct tcphdr* tcphdr,
                       uint32_t seq, uint32_t ack, int flags, uint32_t window,
-                      const unsigned char* data, int len)
-{
-  union
-  {
-    unsigned char output[IP_MAXPACKET];
-    struct
-    {
-      struct iphdr iphdr;
-      struct tcphdr tcphdr;
-    } out;
-  };
-  static_assert(sizeof out == 20 + 20, "IP header then TCP header, no padding");
-  memset(&out, 0, sizeof out);
-
-  const int options_len = (flags & TH_SYN) ? 4 : 0;
-  const int tcp_seg_len = static_cast<int>(sizeof out.tcphdr) + options_len + len;
-  const int tot_len = static_cast<int>(sizeof out.iphdr) + tcp_seg_len;
-  if (tot_len > static_cast<int>(sizeof output))
-    return false;  // cannot happen: an echo is never longer than what came in
-
-  // IP header: the segment's own, addresses swapped, options dropped.
-  memcpy(&out.iphdr, iphdr, sizeof out.iphdr);
-  out.iphdr.ihl = sizeof out.iphdr / 4;
-  out.iphdr.tot_len = htons(static_cast<uint16_t>(tot_len));
-  std::swap(out.iphdr.saddr, out.iphdr.daddr);
-  out.iphdr.check = 0;
-  out.iphdr.check = in_checksum(&out.iphdr, sizeof out.iphdr);
-
-  out.tcphdr.source = tcphdr->dest;
-  out.tcphdr.dest = tcphdr->source;
-  out.tcphdr.seq = htonl(seq);
-  out.tcphdr.ack_seq = htonl(ack);
-  out.tcphdr.doff = (sizeof out.tcphdr + options_len) / 4;
-  out.tcphdr.fin = (flags & TH_FIN) != 0;
-  out.tcphdr.syn = (flags & TH_SYN) != 0;
-  out.tcphdr.rst = (flags & TH_RST) != 0;
-  out.tcphdr.psh = (flags & TH_PUSH) != 0;
-  out.tcphdr.ack = (flags & TH_ACK) != 0;
-  out.tcphdr.window = htons(static_cast<uint16_t>(std::min<uint32_t>(window, 65535)));
-
-  unsigned char* options = output + sizeof out;
-  if (options_len)
-  {
-    const unsigned char mss[4] = { TCPOPT_MAXSEG, TCPOLEN_MAXSEG, kMss >> 8, kMss & 0xff };
-    memcpy(options, mss, sizeof mss);
-  }
-  if (len > 0)
-    memcpy(options + options_len, data, len);
-
-  out.tcphdr.check = tcp_checksum(&out.iphdr, &out.tcphdr, tcp_seg_len);
-  return tun_write(fd, output, tot_len);
-}
+                      const unsigned char* data, int len);
 
 // Answers a SYN with SYN+ACK, echoes every byte in order back to its sender,
 // answers a FIN with our own FIN, and a segment of no known connection with
@@ -262,6 +211,62 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
   // connection is over, and so is its entry.
   if (st.fin && st.snd_una == st.snd_nxt)
     connections.erase(it);
+}
+
+// tcp_reply, declared above tcp_input: one segment, built from zero.
+static bool tcp_reply(int fd, const struct iphdr* iphdr, const struct tcphdr* tcphdr,
+                      uint32_t seq, uint32_t ack, int flags, uint32_t window,
+                      const unsigned char* data, int len)
+{
+  union
+  {
+    unsigned char output[IP_MAXPACKET];
+    struct
+    {
+      struct iphdr iphdr;
+      struct tcphdr tcphdr;
+    } out;
+  };
+  static_assert(sizeof out == 20 + 20, "IP header then TCP header, no padding");
+  memset(&out, 0, sizeof out);
+
+  const int options_len = (flags & TH_SYN) ? 4 : 0;
+  const int tcp_seg_len = static_cast<int>(sizeof out.tcphdr) + options_len + len;
+  const int tot_len = static_cast<int>(sizeof out.iphdr) + tcp_seg_len;
+  if (tot_len > static_cast<int>(sizeof output))
+    return false;  // cannot happen: an echo is never longer than what came in
+
+  // IP header: the segment's own, addresses swapped, options dropped.
+  memcpy(&out.iphdr, iphdr, sizeof out.iphdr);
+  out.iphdr.ihl = sizeof out.iphdr / 4;
+  out.iphdr.tot_len = htons(static_cast<uint16_t>(tot_len));
+  std::swap(out.iphdr.saddr, out.iphdr.daddr);
+  out.iphdr.check = 0;
+  out.iphdr.check = in_checksum(&out.iphdr, sizeof out.iphdr);
+
+  out.tcphdr.source = tcphdr->dest;
+  out.tcphdr.dest = tcphdr->source;
+  out.tcphdr.seq = htonl(seq);
+  out.tcphdr.ack_seq = htonl(ack);
+  out.tcphdr.doff = (sizeof out.tcphdr + options_len) / 4;
+  out.tcphdr.fin = (flags & TH_FIN) != 0;
+  out.tcphdr.syn = (flags & TH_SYN) != 0;
+  out.tcphdr.rst = (flags & TH_RST) != 0;
+  out.tcphdr.psh = (flags & TH_PUSH) != 0;
+  out.tcphdr.ack = (flags & TH_ACK) != 0;
+  out.tcphdr.window = htons(static_cast<uint16_t>(std::min<uint32_t>(window, 65535)));
+
+  unsigned char* options = output + sizeof out;
+  if (options_len)
+  {
+    const unsigned char mss[4] = { TCPOPT_MAXSEG, TCPOLEN_MAXSEG, kMss >> 8, kMss & 0xff };
+    memcpy(options, mss, sizeof mss);
+  }
+  if (len > 0)
+    memcpy(options + options_len, data, len);
+
+  out.tcphdr.check = tcp_checksum(&out.iphdr, &out.tcphdr, tcp_seg_len);
+  return tun_write(fd, output, tot_len);
 }
 
 int main(int argc, char* argv[])
