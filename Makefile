@@ -24,7 +24,7 @@ else
   BINPREFIX :=
 endif
 
-STEPS    := icmpecho rejectall acceptall discardall connectmany
+STEPS    := icmpecho rejectall acceptall discardall connectmany echoall
 PROGRAMS := $(addprefix $(BINPREFIX),$(STEPS))
 
 all: $(PROGRAMS)

@@ -1,0 +1,473 @@
+// Unit tests of echoall's tcp_input (step 6), linked with echoall.cc itself.
+//
+// Each case plays a client: it builds IPv4+TCP segments byte by byte, hands
+// them to tcp_input with one end of a socketpair(AF_UNIX, SOCK_DGRAM) as the
+// "tun" fd, and reads every reply from the other end, one datagram a packet.
+// Every reply is checked field by field: seq and ack, flags, window, the
+// payload byte for byte, and both checksums.  Each case uses a port of its
+// own, since echoall's connection table lives as long as the program.
+#include "faketcp.h"
+
+#include <string>
+#include <vector>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+
+void tcp_input(int fd, const void* input, const void* payload, int tot_len);
+
+namespace
+{
+
+const uint32_t kIss = 123456;     // echoall's initial sequence number
+const uint32_t kClientIsn = 1000;
+
+struct Reply
+{
+  struct iphdr ip;
+  struct tcphdr tcp;
+  std::vector<unsigned char> options;
+  std::string data;
+  bool ip_sum_ok = false;
+  bool tcp_sum_ok = false;
+  uint32_t seq() const { return ntohl(tcp.seq); }
+  uint32_t ack() const { return ntohl(tcp.ack_seq); }
+  int window() const { return ntohs(tcp.window); }
+};
+
+// A client at 192.168.0.1:port talking to 192.168.0.2:7 through tcp_input.
+class Client
+{
+ public:
+  explicit Client(uint16_t port) : port_(port)
+  {
+    REQUIRE(socketpair(AF_UNIX, SOCK_DGRAM, 0, fds_) == 0);
+  }
+  ~Client()
+  {
+    close(fds_[0]);
+    close(fds_[1]);
+  }
+
+  // Sends one segment with these fields and returns what echoall wrote back.
+  std::vector<Reply> send(uint32_t seq, uint32_t ack, const char* flags,
+                          const std::string& data = "", uint16_t window = 64240)
+  {
+    unsigned char packet[20 + 20 + 1500] = {};
+    REQUIRE(data.size() <= 1500);
+    struct iphdr ip = {};
+    ip.version = 4;
+    ip.ihl = 5;
+    ip.tot_len = htons(static_cast<uint16_t>(40 + data.size()));
+    ip.id = htons(0x1234);
+    ip.frag_off = htons(IP_DF);
+    ip.ttl = 64;
+    ip.protocol = IPPROTO_TCP;
+    inet_pton(AF_INET, "192.168.0.1", &ip.saddr);
+    inet_pton(AF_INET, "192.168.0.2", &ip.daddr);
+    ip.check = in_checksum(&ip, sizeof ip);
+
+    struct tcphdr tcp = {};
+    tcp.source = htons(port_);
+    tcp.dest = htons(7);
+    tcp.seq = htonl(seq);
+    tcp.ack_seq = htonl(ack);
+    tcp.doff = 5;
+    tcp.window = htons(window);
+    for (const char* f = flags; *f; ++f)
+    {
+      switch (*f)
+      {
+        case 'S': tcp.syn = 1; break;
+        case 'F': tcp.fin = 1; break;
+        case 'R': tcp.rst = 1; break;
+        case 'P': tcp.psh = 1; break;
+        case '.': tcp.ack = 1; break;
+        default: FAIL("unknown flag " << *f);
+      }
+    }
+    memcpy(packet, &ip, sizeof ip);
+    memcpy(packet + 20, &tcp, sizeof tcp);
+    memcpy(packet + 40, data.data(), data.size());
+    const int seg_len = static_cast<int>(20 + data.size());
+    const uint16_t check = tcp_checksum(&ip, packet + 20, seg_len);
+    memcpy(packet + 20 + 16, &check, 2);
+
+    tcp_input(fds_[0], packet, packet + 20, 40 + static_cast<int>(data.size()));
+    return replies();
+  }
+
+  // The SYN, SYN+ACK, ACK of a new connection, checked on the way.
+  void handshake(uint16_t window = 64240)
+  {
+    auto r = send(kClientIsn, 0, "S", "", window);
+    REQUIRE(r.size() == 1);
+    REQUIRE(r[0].seq() == kIss);
+    REQUIRE(r[0].ack() == kClientIsn + 1);
+    CHECK(send(kClientIsn + 1, kIss + 1, ".", "", window).empty());
+  }
+
+  // Every packet tcp_input wrote, parsed; the checksums are verified here.
+  std::vector<Reply> replies()
+  {
+    std::vector<Reply> out;
+    unsigned char buf[65536];
+    ssize_t n;
+    while ((n = recv(fds_[1], buf, sizeof buf, MSG_DONTWAIT)) > 0)
+    {
+      REQUIRE(n >= 40);
+      Reply r;
+      memcpy(&r.ip, buf, sizeof r.ip);
+      REQUIRE(r.ip.ihl == 5);
+      REQUIRE(ntohs(r.ip.tot_len) == n);
+      memcpy(&r.tcp, buf + 20, sizeof r.tcp);
+      const int tcphdr_len = r.tcp.doff * 4;
+      REQUIRE(tcphdr_len >= 20);
+      REQUIRE(40 + tcphdr_len - 20 <= n);
+      r.options.assign(buf + 40, buf + 20 + tcphdr_len);
+      r.data.assign(reinterpret_cast<char*>(buf) + 20 + tcphdr_len, n - 20 - tcphdr_len);
+      r.ip_sum_ok = in_checksum(buf, 20) == 0;
+      r.tcp_sum_ok = tcp_checksum(&r.ip, buf + 20, static_cast<int>(n) - 20) == 0;
+      out.push_back(r);
+    }
+    return out;
+  }
+
+  uint16_t port_;
+  int fds_[2];
+};
+
+// Flags as tcpdump prints them, for readable failures: "FP.", "S.", "R".
+std::string flags(const Reply& r)
+{
+  std::string s;
+  if (r.tcp.fin) s += 'F';
+  if (r.tcp.syn) s += 'S';
+  if (r.tcp.rst) s += 'R';
+  if (r.tcp.psh) s += 'P';
+  if (r.tcp.ack) s += '.';
+  return s;
+}
+
+// What every reply of a connection shares: addresses and ports swapped,
+// both checksums right.
+void check_common(const Reply& r, uint16_t port)
+{
+  char source[INET_ADDRSTRLEN], dest[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &r.ip.saddr, source, sizeof source);
+  inet_ntop(AF_INET, &r.ip.daddr, dest, sizeof dest);
+  CHECK(std::string(source) == "192.168.0.2");
+  CHECK(std::string(dest) == "192.168.0.1");
+  CHECK(r.ip.protocol == IPPROTO_TCP);
+  CHECK(ntohs(r.tcp.source) == 7);
+  CHECK(ntohs(r.tcp.dest) == port);
+  CHECK(r.ip_sum_ok);
+  CHECK(r.tcp_sum_ok);
+}
+
+// The data offset: the client's byte at sequence number s comes back at
+// s + kOffset.
+const uint32_t kOffset = kIss - kClientIsn;
+
+}  // namespace
+
+TEST_CASE("echoall answers a SYN with SYN+ACK acking seq+1 and announcing MSS 1460",
+          "[tcp][step6]")
+{
+  Client c(40001);
+  auto r = c.send(kClientIsn, 0, "S", "", 29200);
+  REQUIRE(r.size() == 1);
+  check_common(r[0], 40001);
+  CHECK(flags(r[0]) == "S.");
+  CHECK(r[0].seq() == kIss);
+  CHECK(r[0].ack() == kClientIsn + 1);
+  CHECK(r[0].window() == 29200);  // its own window, mirrored
+  const std::vector<unsigned char> mss = { 2, 4, 0x05, 0xb4 };  // kind 2, length 4, 1460
+  CHECK(r[0].options == mss);
+  CHECK(r[0].data.empty());
+}
+
+TEST_CASE("echoall echoes in-order data at seq + (iss - irs), odd lengths included",
+          "[tcp][step6]")
+{
+  Client c(40002);
+  c.handshake();
+  uint32_t seq = kClientIsn + 1;
+  const std::string segments[] = { "hello\n", "odd", std::string(1460, 'x'), std::string(1, '\0') };
+  for (const std::string& data : segments)
+  {
+    auto r = c.send(seq, kIss + 1, "P.", data);
+    REQUIRE(r.size() == 1);
+    check_common(r[0], 40002);
+    CHECK(flags(r[0]) == "P.");
+    CHECK(r[0].seq() == seq + kOffset);
+    // Nothing acknowledged yet: the client has not acknowledged any echo.
+    CHECK(r[0].ack() == kClientIsn + 1);
+    CHECK(r[0].data == data);
+    CHECK(r[0].options.empty());
+    seq += static_cast<uint32_t>(data.size());
+  }
+}
+
+TEST_CASE("echoall acknowledges a byte once the client acknowledges its echo",
+          "[tcp][step6]")
+{
+  Client c(40003);
+  c.handshake();
+  auto echo = c.send(kClientIsn + 1, kIss + 1, "P.", "hello");
+  REQUIRE(echo.size() == 1);
+  CHECK(echo[0].ack() == kClientIsn + 1);
+
+  // The client's ACK of the echo comes back mirrored: hello is acknowledged.
+  auto r = c.send(kClientIsn + 6, kIss + 6, ".", "", 64235);
+  REQUIRE(r.size() == 1);
+  check_common(r[0], 40003);
+  CHECK(flags(r[0]) == ".");
+  CHECK(r[0].seq() == kIss + 6);
+  CHECK(r[0].ack() == kClientIsn + 6);
+  CHECK(r[0].window() == 64235);
+  CHECK(r[0].data.empty());
+
+  // The same ACK again moves nothing: no answer (a dup ACK would start a
+  // fast retransmit at the client).
+  CHECK(c.send(kClientIsn + 6, kIss + 6, ".", "", 64235).empty());
+}
+
+TEST_CASE("echoall re-acks a duplicate whose echo was acknowledged, without echoing twice",
+          "[tcp][step6]")
+{
+  Client c(40004);
+  c.handshake();
+  REQUIRE(c.send(kClientIsn + 1, kIss + 1, "P.", "abc").size() == 1);
+  REQUIRE(c.send(kClientIsn + 4, kIss + 4, ".").size() == 1);  // echo acknowledged
+
+  auto r = c.send(kClientIsn + 1, kIss + 4, "P.", "abc");  // the same segment again
+  REQUIRE(r.size() == 1);
+  check_common(r[0], 40004);
+  CHECK(flags(r[0]) == ".");
+  CHECK(r[0].seq() == kIss + 4);
+  CHECK(r[0].ack() == kClientIsn + 4);
+  CHECK(r[0].data.empty());
+}
+
+TEST_CASE("echoall echoes a retransmission again when the echo was lost", "[tcp][step6]")
+{
+  Client c(40005);
+  c.handshake();
+  auto first = c.send(kClientIsn + 1, kIss + 1, "P.", "lost?");
+  REQUIRE(first.size() == 1);
+  // The echo never arrives, so the client acknowledges nothing and, after
+  // its retransmission timeout, sends the same bytes again.
+  auto again = c.send(kClientIsn + 1, kIss + 1, "P.", "lost?");
+  REQUIRE(again.size() == 1);
+  check_common(again[0], 40005);
+  CHECK(flags(again[0]) == "P.");
+  CHECK(again[0].seq() == first[0].seq());
+  CHECK(again[0].ack() == kClientIsn + 1);
+  CHECK(again[0].data == "lost?");
+
+  // A retransmission that reaches past what we had: only its unacknowledged
+  // part is echoed, from where the client's ACK says its echo stops.
+  REQUIRE(c.send(kClientIsn + 6, kIss + 3, ".", "", 64240).size() == 1);  // "lo" came back
+  auto longer = c.send(kClientIsn + 1, kIss + 3, "P.", "lost?more");
+  REQUIRE(longer.size() == 1);
+  CHECK(longer[0].seq() == kIss + 3);
+  CHECK(longer[0].ack() == kClientIsn + 3);
+  CHECK(longer[0].data == "st?more");
+  // and the next new byte follows it
+  auto next = c.send(kClientIsn + 10, kIss + 3, "P.", "!");
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].seq() == kIss + 10);
+  CHECK(next[0].data == "!");
+}
+
+TEST_CASE("echoall re-acks an out-of-order segment and echoes it only after the gap is filled",
+          "[tcp][step6]")
+{
+  Client c(40006);
+  c.handshake();
+  // "world" arrives before "hello ": a gap of 6 bytes.
+  auto r = c.send(kClientIsn + 7, kIss + 1, "P.", "world");
+  REQUIRE(r.size() == 1);
+  check_common(r[0], 40006);
+  CHECK(flags(r[0]) == ".");
+  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].ack() == kClientIsn + 1);
+  CHECK(r[0].data.empty());
+
+  auto hello = c.send(kClientIsn + 1, kIss + 1, "P.", "hello ");
+  REQUIRE(hello.size() == 1);
+  CHECK(hello[0].seq() == kIss + 1);
+  CHECK(hello[0].data == "hello ");
+  // "world" was not kept: the client sends it again, and now it fits.
+  auto world = c.send(kClientIsn + 7, kIss + 1, "P.", "world");
+  REQUIRE(world.size() == 1);
+  CHECK(world[0].seq() == kIss + 7);
+  CHECK(world[0].data == "world");
+}
+
+TEST_CASE("echoall echoes only what fits in the client's window, and acks none of the rest",
+          "[tcp][step6]")
+{
+  Client c(40007);
+  c.handshake(4);  // the client can take 4 bytes
+  auto r = c.send(kClientIsn + 1, kIss + 1, "P.", "abcdef", 4);
+  REQUIRE(r.size() == 1);
+  check_common(r[0], 40007);
+  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].ack() == kClientIsn + 1);
+  CHECK(r[0].data == "abcd");
+  CHECK(r[0].window() == 4);
+
+  // Window full, nothing read yet: the bytes are dropped, a bare ACK says so.
+  auto full = c.send(kClientIsn + 5, kIss + 1, "P.", "ef", 4);
+  REQUIRE(full.size() == 1);
+  CHECK(flags(full[0]) == ".");
+  CHECK(full[0].ack() == kClientIsn + 1);
+  CHECK(full[0].data.empty());
+
+  // The client takes abcd and opens its window: we mirror it at once, so
+  // its retransmission of ef may come.
+  auto open = c.send(kClientIsn + 7, kIss + 5, ".", "", 100);
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].ack() == kClientIsn + 5);
+  CHECK(open[0].window() == 100);
+  auto ef = c.send(kClientIsn + 5, kIss + 5, "P.", "ef", 100);
+  REQUIRE(ef.size() == 1);
+  CHECK(ef[0].seq() == kIss + 5);
+  CHECK(ef[0].data == "ef");
+}
+
+TEST_CASE("echoall answers a zero-window probe with an ACK", "[tcp][step6]")
+{
+  Client c(40008);
+  c.handshake();
+  // Linux probes with seq one below what we acknowledged, and no data.
+  auto r = c.send(kClientIsn, kIss + 1, ".");
+  REQUIRE(r.size() == 1);
+  CHECK(flags(r[0]) == ".");
+  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].ack() == kClientIsn + 1);
+}
+
+TEST_CASE("echoall echoes a FIN as its own FIN and forgets the connection when both are acked",
+          "[tcp][step6]")
+{
+  Client c(40009);
+  c.handshake();
+  REQUIRE(c.send(kClientIsn + 1, kIss + 1, "P.", "bye").size() == 1);
+
+  // The FIN rides with the client's ACK of "bye".
+  auto fin = c.send(kClientIsn + 4, kIss + 4, "F.");
+  REQUIRE(fin.size() == 1);
+  check_common(fin[0], 40009);
+  CHECK(flags(fin[0]) == "F.");
+  CHECK(fin[0].seq() == kIss + 4);
+  CHECK(fin[0].ack() == kClientIsn + 4);  // "bye" acked; the FIN once ours is
+  CHECK(fin[0].data.empty());
+
+  // The client acknowledges our FIN; we acknowledge its FIN, and forget.
+  auto last = c.send(kClientIsn + 5, kIss + 5, ".");
+  REQUIRE(last.size() == 1);
+  CHECK(flags(last[0]) == ".");
+  CHECK(last[0].seq() == kIss + 5);
+  CHECK(last[0].ack() == kClientIsn + 5);
+
+  auto after = c.send(kClientIsn + 5, kIss + 5, ".");
+  REQUIRE(after.size() == 1);
+  CHECK(flags(after[0]) == "R");  // no such connection any more
+}
+
+TEST_CASE("echoall echoes data and FIN of one segment together", "[tcp][step6]")
+{
+  Client c(40010);
+  c.handshake();
+  auto r = c.send(kClientIsn + 1, kIss + 1, "FP.", "last words");
+  REQUIRE(r.size() == 1);
+  check_common(r[0], 40010);
+  CHECK(flags(r[0]) == "FP.");
+  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].data == "last words");
+  auto last = c.send(kClientIsn + 12, kIss + 12, ".");
+  REQUIRE(last.size() == 1);
+  CHECK(last[0].ack() == kClientIsn + 12);  // 10 bytes and the FIN
+}
+
+TEST_CASE("echoall answers a segment of an unknown connection with RST", "[tcp][step6]")
+{
+  Client c(40011);
+  SECTION("with ACK: the RST takes its seq from the ACK field")
+  {
+    auto r = c.send(5000, 777, "P.", "stray");
+    REQUIRE(r.size() == 1);
+    check_common(r[0], 40011);
+    CHECK(flags(r[0]) == "R");
+    CHECK(r[0].seq() == 777);
+    CHECK(r[0].data.empty());
+  }
+  SECTION("without ACK: seq 0 and ACK of seq + length")
+  {
+    auto r = c.send(5000, 0, "F", "stray");
+    REQUIRE(r.size() == 1);
+    check_common(r[0], 40011);
+    CHECK(flags(r[0]) == "R.");
+    CHECK(r[0].seq() == 0);
+    CHECK(r[0].ack() == 5000 + 5 + 1);
+  }
+  SECTION("a RST is never answered")
+  {
+    CHECK(c.send(5000, 777, "R").empty());
+  }
+}
+
+TEST_CASE("echoall forgets a connection the client resets", "[tcp][step6]")
+{
+  Client c(40012);
+  c.handshake();
+  CHECK(c.send(kClientIsn + 1, kIss + 1, "R.").empty());
+  auto r = c.send(kClientIsn + 1, kIss + 1, "P.", "x");
+  REQUIRE(r.size() == 1);
+  CHECK(flags(r[0]) == "R");
+}
+
+TEST_CASE("echoall ignores an ACK of bytes it never sent, answering with its own ACK",
+          "[tcp][step6]")
+{
+  Client c(40013);
+  c.handshake();
+  auto r = c.send(kClientIsn + 1, kIss + 100, "P.", "x");
+  REQUIRE(r.size() == 1);
+  CHECK(flags(r[0]) == ".");
+  CHECK(r[0].ack() == kClientIsn + 1);
+  CHECK(r[0].data.empty());
+}
+
+TEST_CASE("echoall keeps connections apart by their four numbers", "[tcp][step6]")
+{
+  Client a(40014), b(40015);
+  a.handshake();
+  b.handshake();
+  REQUIRE(a.send(kClientIsn + 1, kIss + 1, "P.", "aaaa").size() == 1);
+  auto r = b.send(kClientIsn + 1, kIss + 1, "P.", "bb");
+  REQUIRE(r.size() == 1);
+  CHECK(ntohs(r[0].tcp.dest) == 40015);
+  CHECK(r[0].seq() == kIss + 1);  // b's own sequence space, untouched by a
+  CHECK(r[0].data == "bb");
+}
+
+TEST_CASE("echoall writes nothing for a segment shorter than its header", "[tcp][step6]")
+{
+  Client c(40016);
+  // 20 bytes of IP header and 19 of TCP: tcp_check refuses it.
+  unsigned char packet[39] = {};
+  struct iphdr ip = {};
+  ip.version = 4;
+  ip.ihl = 5;
+  ip.tot_len = htons(sizeof packet);
+  ip.protocol = IPPROTO_TCP;
+  memcpy(packet, &ip, sizeof ip);
+  packet[20 + 12] = 5 << 4;  // doff 5: 20 bytes, one more than there are
+  tcp_input(c.fds_[0], packet, packet + 20, sizeof packet);
+  CHECK(c.replies().empty());
+}
