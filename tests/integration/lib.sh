@@ -197,3 +197,45 @@ stop_tcpdump() {
 
 # count PATTERN FILE: how many lines of FILE match the extended regex.
 count() { grep -cE -- "$1" "$2"; }
+
+# open_client IP PORT: starts "nc -N IP PORT" reading from a fifo that we
+# hold open, so the connection stays up until close_client; what we write to
+# fd $CLIENT_FD goes to the socket.  Sets CLIENT_PID, CLIENT_FD, CLIENT_LOG.
+# (-N: at the end of its input nc shuts the socket down, which sends our FIN.)
+open_client() {
+  local fifo=$T_DIR/client-$1-$2
+  CLIENT_LOG=$fifo.out
+  mkfifo "$fifo"
+  # Opening a fifo waits for the other end: nc opens it for reading in the
+  # background while we open it for writing here.
+  spawn_fifo "$fifo" "$CLIENT_LOG" nc -N -n "$1" "$2"
+  CLIENT_PID=$PID
+  exec {CLIENT_FD}>"$fifo"
+}
+
+spawn_fifo() {
+  local fifo=$1 log=$2
+  shift 2
+  "$@" <"$fifo" >"$log" 2>&1 &
+  PID=$!
+  T_PIDS+=("$PID")
+}
+
+# close_client: closes our end of the fifo: nc sees the end of its input.
+close_client() { exec {CLIENT_FD}>&-; }
+
+# tcp_state PEER: the state of our connection to PEER (IP:PORT), as ss -tn
+# shows it (ESTAB, FIN-WAIT-1, TIME-WAIT, ...).  send_q PEER: its Send-Q,
+# the bytes sent and not yet acknowledged.
+tcp_state() { ss -Htn dst "$1" | awk 'NR == 1 { print $1 }'; }
+send_q() { ss -Htn dst "$1" | awk 'NR == 1 { print $3 }'; }
+is_estab() { [ "$(tcp_state "$1")" = ESTAB ]; }
+
+# handshake_seen IP PORT: the program's console shows a client's SYN to
+# IP.PORT and then the ACK that completes the handshake (our ISN is 123456,
+# so the client acks 123457).
+handshake_seen() {
+  local to="${1//./\\.}\.$2"
+  grep -qE "^IP 192\.168\.0\.1\.[0-9]+ > $to: Flags \[S\], seq [0-9]+, win" "$PROG_LOG" &&
+  grep -qE "^IP 192\.168\.0\.1\.[0-9]+ > $to: Flags \[\.\], seq [0-9]+, ack 123457, " "$PROG_LOG"
+}
