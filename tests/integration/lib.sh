@@ -130,6 +130,7 @@ not_running() { ! kill -0 "$1" 2>/dev/null; }
 spawn() {
   local log=$1
   shift
+  : >"$log"   # there before we look into it, even if the child is slow to start
   "$@" </dev/null >"$log" 2>&1 &
   PID=$!
   T_PIDS+=("$PID")
@@ -216,6 +217,7 @@ open_client() {
 spawn_fifo() {
   local fifo=$1 log=$2
   shift 2
+  : >"$log"
   "$@" <"$fifo" >"$log" 2>&1 &
   PID=$!
   T_PIDS+=("$PID")
