@@ -38,7 +38,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include <algorithm>  // std::min
+#include <algorithm>  // std::copy, std::min
 #include <vector>
 
 typedef std::vector<unsigned char> Bytes;
@@ -76,8 +76,9 @@ static Bytes ip_packet(int protocol, const Bytes& payload, const Bytes& options 
   ip.saddr = g_saddr;
   ip.daddr = g_daddr;
   memcpy(pkt.data(), &ip, sizeof ip);
-  memcpy(pkt.data() + 20, options.data(), options.size());
-  memcpy(pkt.data() + 20 + options.size(), payload.data(), payload.size());
+  // std::copy, not memcpy: an empty vector's data() may be a null pointer.
+  std::copy(options.begin(), options.end(), pkt.begin() + 20);
+  std::copy(payload.begin(), payload.end(), pkt.begin() + 20 + options.size());
   const uint16_t sum = checksum(pkt.data(), 20 + options.size());
   pkt[10] = sum >> 8;
   pkt[11] = sum & 0xff;
