@@ -76,10 +76,11 @@ tools: $(TEST_TOOLS)
 test: all unit-tests tools
 	FAKETCP_BIN=$(if $(BINPREFIX),$(BINPREFIX),.) FAKETCP_BUILD=$(BUILD) tests/run
 
-# A lecture demo in a private namespace: make demo STEP=rejectall [MODE=interactive]
+# A lecture demo in a private namespace: make demo STEP=rejectall
+# [MODE=scripted|interactive] [ARGS="-a 10.0.0.1/24"] [COUNT=N for connectmany]
 STEP ?= icmpecho
 demo: all tools
-	scripts/demo $(STEP)
+	scripts/demo $(STEP) $(ARGS)
 
 # Checks this machine the way a teaching assistant would, naming each fix.
 doctor:

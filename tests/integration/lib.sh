@@ -1,0 +1,243 @@
+# tests/integration/lib.sh - what every real-kernel test shares.  Source it:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   require_root icmpecho             # or print "SKIP icmpecho: why" and exit 0
+#   enter_netns 60 "$@"               # run this script again inside unshare -n, at most 60 s
+#   start_prog icmpecho || finish     # start it, wait for "allocated tunnel interface"
+#   check "icmpecho: ping answered" "no reply" ping -c 1 -W 2 192.168.0.2
+#   finish                            # exit 1 if anything failed
+#
+# Every test runs in a network namespace the script makes itself (unshare -n),
+# so tun0 and 192.168.0.0/24 exist only there: the host's network is never
+# touched, and the namespace vanishes with the last process in it.  Programs
+# come from $FAKETCP_BIN (default: the repository root), test tools from
+# $FAKETCP_BIN/tests/bin.  Results are lines "PASS name", "FAIL name: why",
+# "SKIP name: why", as tests/run counts them.
+
+FAKETCP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+FAKETCP_BIN=${FAKETCP_BIN:-$FAKETCP_ROOT}
+case $FAKETCP_BIN in /*) ;; *) FAKETCP_BIN=$FAKETCP_ROOT/$FAKETCP_BIN ;; esac
+export FAKETCP_BIN
+TOOLS=$FAKETCP_BIN/tests/bin
+
+T_FAILED=0      # FAIL lines printed so far
+T_PIDS=()       # processes to stop on exit
+T_DIR=          # scratch directory, removed on exit
+
+pass() { echo "PASS $1"; }
+
+# fail NAME REASON [LOG]: one FAIL line, then the last lines of LOG (the
+# program's own output, say) indented, so the reason can be seen in place.
+fail() {
+  echo "FAIL $1: $2"
+  T_FAILED=$((T_FAILED + 1))
+  if [ -n "${3:-}" ] && [ -s "$3" ]; then
+    echo "    last lines of $(basename "$3"):"
+    tail -n 12 "$3" | sed 's/^/    | /'
+  fi
+}
+
+# check NAME REASON CMD...: PASS if CMD succeeds, else FAIL with REASON and
+# what CMD printed.
+check() {
+  local name=$1 reason=$2
+  shift 2
+  if "$@" >"$T_DIR/check.out" 2>&1; then
+    pass "$name"
+  else
+    fail "$name" "$reason" "$T_DIR/check.out"
+  fi
+}
+
+finish() {
+  [ "$T_FAILED" -eq 0 ]
+  exit $?
+}
+
+# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds (returns 0)
+# or SECONDS have passed (returns 1).
+wait_for() {
+  local deadline=$(( $(date +%s%N) / 1000000 + ${1%.*} * 1000 ))
+  shift
+  until "$@"; do
+    [ $(( $(date +%s%N) / 1000000 )) -ge "$deadline" ] && return 1
+    sleep 0.1
+  done
+}
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# require_root NAME...: these tests create tun devices, so they need root
+# (CAP_NET_ADMIN) and /dev/net/tun.  Without them, print one SKIP line per
+# NAME and exit 0: tests/run reports the skip, or with REQUIRE_ROOT_TESTS=1
+# counts it as a failure.
+require_root() {
+  [ "${FAKETCP_IN_NETNS:-}" = 1 ] && return 0
+  local why=
+  if [ "$(id -u)" != 0 ]; then
+    why="needs root to create tun devices (run: sudo make test)"
+  elif [ ! -c /dev/net/tun ]; then
+    why="needs /dev/net/tun (sudo modprobe tun; in a container: --device=/dev/net/tun)"
+  elif ! unshare -n true 2>/dev/null; then
+    why="needs 'unshare -n' for a private namespace: $(unshare -n true 2>&1 | head -n 1)"
+  fi
+  if [ -n "$why" ]; then
+    local name
+    for name in "$@"; do echo "SKIP $name: $why"; done
+    exit 0
+  fi
+}
+
+# enter_netns SECONDS ARGS...: runs this script again inside a new network
+# namespace with lo up, killed after SECONDS (then one FAIL line says so),
+# and exits with its status.  Inside, it sets up the scratch directory and
+# the cleanup that runs however the script ends.
+enter_netns() {
+  local limit=$1
+  shift
+  if [ "${FAKETCP_IN_NETNS:-}" != 1 ]; then
+    # timeout signals its whole process group: the script and everything it
+    # started get SIGTERM, then SIGKILL 5 s later.
+    FAKETCP_IN_NETNS=1 timeout -k 5 "$limit" unshare -n -- bash "$0" "$@"
+    local rc=$?
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+      echo "FAIL $(basename "$0" .sh): timed out after $limit s, stopped"
+    fi
+    exit "$rc"
+  fi
+  ip link set lo up
+  T_DIR=$(mktemp -d /tmp/faketcp-test.XXXXXX)
+  trap cleanup EXIT
+  trap 'exit 143' TERM INT
+}
+
+# Stops every process we started (by PID) and removes the scratch directory.
+cleanup() {
+  local pid
+  for pid in "${T_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${T_PIDS[@]}"; do
+    # give each a moment to go, then insist
+    wait_for 2 not_running "$pid" || kill -9 "$pid" 2>/dev/null
+  done
+  wait 2>/dev/null
+  [ -n "$T_DIR" ] && rm -rf "$T_DIR"
+}
+
+not_running() { ! kill -0 "$1" 2>/dev/null; }
+
+# spawn LOG CMD...: starts CMD in the background, stdin /dev/null, output to
+# LOG; sets PID and remembers it for cleanup.
+spawn() {
+  local log=$1
+  shift
+  : >"$log"   # there before we look into it, even if the child is slow to start
+  "$@" </dev/null >"$log" 2>&1 &
+  PID=$!
+  T_PIDS+=("$PID")
+}
+
+# stop PID: SIGTERM, wait for it to go (SIGKILL after 2 s).
+stop() {
+  kill "$1" 2>/dev/null
+  wait_for 2 not_running "$1" || kill -9 "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+  return 0
+}
+
+# start_prog PROGRAM ARGS...: starts $FAKETCP_BIN/PROGRAM in the namespace,
+# output to $T_DIR/PROGRAM.out, and waits until it prints "allocated tunnel
+# interface" (by then tun0 has its address and is up).  Sets PROG_PID and
+# PROG_LOG.  On failure prints a FAIL line and returns 1.
+start_prog() {
+  local prog=$1
+  shift
+  PROG_LOG=$T_DIR/$prog.out
+  if [ ! -x "$FAKETCP_BIN/$prog" ]; then
+    fail "$prog: start" "$FAKETCP_BIN/$prog is not built (run make)"
+    return 1
+  fi
+  spawn "$PROG_LOG" "$FAKETCP_BIN/$prog" "$@"
+  PROG_PID=$PID
+  if ! wait_for 5 grep -q '^allocated tunnel interface' "$PROG_LOG"; then
+    if not_running "$PROG_PID"; then
+      fail "$prog: start" "exited before allocating the tunnel interface" "$PROG_LOG"
+    else
+      fail "$prog: start" "no 'allocated tunnel interface' line within 5 s" "$PROG_LOG"
+    fi
+    return 1
+  fi
+  return 0
+}
+
+# stop_prog: stops the program start_prog started and waits until its tun
+# device is gone, so the next program gets tun0 again.
+stop_prog() {
+  stop "$PROG_PID"
+  wait_for 3 sh -c '! ip link show tun0 >/dev/null 2>&1'
+}
+
+# start_tcpdump PCAP [FILTER...]: captures tun0 into PCAP until
+# stop_tcpdump.  --immediate-mode hands each packet to tcpdump at once (not
+# in batches once a second) and -U writes it at once; -Z root keeps tcpdump
+# from switching to a user that cannot write into $T_DIR.
+start_tcpdump() {
+  local pcap=$1
+  shift
+  spawn "$T_DIR/tcpdump.err" tcpdump -i tun0 -n --immediate-mode -U -Z root -w "$pcap" "$@"
+  TCPDUMP_PID=$PID
+  wait_for 5 grep -q 'listening on' "$T_DIR/tcpdump.err"
+}
+
+# stop_tcpdump: a moment for the last packets to reach it, then SIGINT,
+# on which tcpdump writes what it has and exits.
+stop_tcpdump() {
+  sleep 0.3
+  kill -INT "$TCPDUMP_PID" 2>/dev/null
+  stop "$TCPDUMP_PID"
+}
+
+# count PATTERN FILE: how many lines of FILE match the extended regex.
+count() { grep -cE -- "$1" "$2"; }
+
+# open_client IP PORT: starts "nc -N IP PORT" reading from a fifo that we
+# hold open, so the connection stays up until close_client; what we write to
+# fd $CLIENT_FD goes to the socket.  Sets CLIENT_PID, CLIENT_FD, CLIENT_LOG.
+# (-N: at the end of its input nc shuts the socket down, which sends our FIN.)
+open_client() {
+  local fifo=$T_DIR/client-$1-$2
+  CLIENT_LOG=$fifo.out
+  mkfifo "$fifo"
+  # Opening a fifo waits for the other end: nc opens it for reading in the
+  # background while we open it for writing here.
+  spawn_fifo "$fifo" "$CLIENT_LOG" nc -N -n "$1" "$2"
+  CLIENT_PID=$PID
+  exec {CLIENT_FD}>"$fifo"
+}
+
+spawn_fifo() {
+  local fifo=$1 log=$2
+  shift 2
+  : >"$log"
+  "$@" <"$fifo" >"$log" 2>&1 &
+  PID=$!
+  T_PIDS+=("$PID")
+}
+
+# close_client: closes our end of the fifo: nc sees the end of its input.
+close_client() { exec {CLIENT_FD}>&-; }
+
+# tcp_state PEER: the state of our connection to PEER (IP:PORT), as ss -tn
+# shows it (ESTAB, FIN-WAIT-1, TIME-WAIT, ...).  send_q PEER: its Send-Q,
+# the bytes sent and not yet acknowledged.
+tcp_state() { ss -Htn dst "$1" | awk 'NR == 1 { print $1 }'; }
+send_q() { ss -Htn dst "$1" | awk 'NR == 1 { print $3 }'; }
+is_estab() { [ "$(tcp_state "$1")" = ESTAB ]; }
+
+# handshake_seen IP PORT: the program's console shows a client's SYN to
+# IP.PORT and then the ACK that completes the handshake (our ISN is 123456,
+# so the client acks 123457).
+handshake_seen() {
+  local to="${1//./\\.}\.$2"
+  grep -qE "^IP 192\.168\.0\.1\.[0-9]+ > $to: Flags \[S\], seq [0-9]+, win" "$PROG_LOG" &&
+  grep -qE "^IP 192\.168\.0\.1\.[0-9]+ > $to: Flags \[\.\], seq [0-9]+, ack 123457, " "$PROG_LOG"
+}
