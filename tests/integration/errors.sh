@@ -90,7 +90,7 @@ bad_args connectmany "port 65536" 192.168.0.1 65536 10
 bad_args connectmany "port not a number" 192.168.0.1 20x7 10
 bad_args connectmany "count 0" 192.168.0.1 2007 0
 bad_args connectmany "count negative" 192.168.0.1 2007 -5
-bad_args connectmany "unknown option" -x 192.168.0.1 2007 10
+bad_args connectmany "unknown option" -z 192.168.0.1 2007 10
 for prog in icmpecho rejectall acceptall discardall; do
   bad_args "$prog" "a stray argument" 192.168.0.2
   bad_args "$prog" "-a without a prefix" -a 192.168.0.1

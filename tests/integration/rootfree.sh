@@ -93,11 +93,13 @@ out=$(stage setpriv --reuid=65534 --regid=65534 --clear-groups \
         bash -c "cd '$work' && timeout 40 scripts/netns bash -c '$step_script'" 2>&1)
 echo "$out" | sed 's/^/    /'
 requests=$(grep -c 'ICMP echo request' <<< "$out")
-if [[ $out == *"uid_map: 0 65534 1"* ]] && [[ $out == *"3 packets transmitted, 3 received"* ]] \
+# scripts/netns maps nobody to itself (--map-current-user) or, with an older
+# unshare, to root (-rn): either way a user namespace of one uid, 65534 outside.
+if [[ $out =~ "uid_map: "(0|65534)" 65534 1" ]] && [[ $out == *"3 packets transmitted, 3 received"* ]] \
    && [ "$requests" = 3 ]; then
   pass "icmpecho through scripts/netns as nobody answers 3 of 3 pings to 192.168.0.2"
 else
-  fail "icmpecho as nobody: expected uid_map 0 65534 1, 3 received and 3 requests printed (got $requests)"
+  fail "icmpecho as nobody: expected a uid_map of 65534 alone, 3 received and 3 requests printed (got $requests)"
 fi
 
 # 4. A TCP step root-free: rejectall refuses a connection.
