@@ -1,7 +1,7 @@
 // acceptall.cc - step 3: accept every TCP connection to 192.168.0.X.
 //
 // Read its source, then run it as:   sudo ./acceptall
-//   (or, touching nothing on the host: sudo unshare -n ./acceptall)
+//   (or, leaving the host alone: scripts/netns bash, then ./acceptall & in it)
 // It responds to:                    nc 192.168.0.2 2000     (connects; type lines)
 //                                    ss -tn                  (ESTAB; Send-Q grows)
 //                                    ping 192.168.0.2        (answered, as in step 1)

@@ -1,7 +1,7 @@
 // discardall.cc - step 4: accept every TCP connection and discard its data.
 //
 // Read its source, then run it as:   sudo ./discardall
-//   (or, touching nothing on the host: sudo unshare -n ./discardall)
+//   (or, leaving the host alone: scripts/netns bash, then ./discardall & in it)
 // It responds to:                    nc 192.168.0.2 2000     (connects; type lines)
 //                                    ss -tn                  (ESTAB; Send-Q stays 0)
 //                                    ping 192.168.0.2        (answered, as in step 1)

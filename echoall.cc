@@ -1,7 +1,7 @@
 // echoall.cc - step 6: echo every TCP connection's bytes back, keeping state.
 //
 // Read its source, then run it as:   sudo ./echoall
-//   (or, touching nothing on the host: sudo unshare -n ./echoall)
+//   (or, leaving the host alone: scripts/netns bash, then ./echoall & in it)
 // It responds to:                    nc 192.168.0.2 2007     (every line typed comes back)
 //                                    ss -tn                  (ESTAB; Send-Q drains to 0)
 //                                    ping 192.168.0.2        (answered, as in step 1)

@@ -1,7 +1,7 @@
 // icmpecho.cc - step 1: answer every ping to 192.168.0.X.
 //
 // Read its source, then run it as:   sudo ./icmpecho
-//   (or, touching nothing on the host: sudo unshare -n ./icmpecho)
+//   (or, leaving the host alone: scripts/netns bash, then ./icmpecho & in it)
 // It responds to:                    ping 192.168.0.2
 //                                    ping 192.168.0.234
 //                                    ping -c 3 -s 1472 192.168.0.3

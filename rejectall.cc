@@ -1,7 +1,7 @@
 // rejectall.cc - step 2: refuse every TCP connection to 192.168.0.X.
 //
 // Read its source, then run it as:   sudo ./rejectall
-//   (or, touching nothing on the host: sudo unshare -n ./rejectall)
+//   (or, leaving the host alone: scripts/netns bash, then ./rejectall & in it)
 // It responds to:                    nc 192.168.0.2 2000     (Connection refused)
 //                                    nc 192.168.0.7 5555     (Connection refused)
 //                                    ping 192.168.0.2        (answered, as in step 1)
