@@ -28,12 +28,13 @@ cd "$(dirname "$0")/.."
 BIN=${FAKETCP_BIN:-.}
 OUT=docs/output
 CAP=docs/captures
-STEPS=(icmpecho rejectall acceptall discardall connectmany)
+STEPS=(icmpecho rejectall acceptall discardall connectmany echoall)
 
 # ------------------------------------------------------------ inside a namespace
 
-# Starts the step (with --pcap; its stdin is fd $STDIN if set) and tcpdump,
-# and waits until both are ready.  Sets PROG and TCPDUMP; "stop" ends them.
+# Starts the step (with --pcap; its stdin is fd $STDIN if set) and tcpdump
+# (with $TCPDUMP_OPTS too, if set), and waits until both are ready.  Sets PROG
+# and TCPDUMP; "stop" ends them.
 start()
 {
   local step=$1; shift
@@ -44,7 +45,7 @@ start()
   grep -q '^allocated' "$OUT/$step.program.txt" || { echo "capture: $step did not create tun0" >&2; exit 1; }
   # -l: a line at a time, as on a terminal.  The page shows `tcpdump -n -i tun0`.
   # stdin from /dev/null: given connectmany's fifo, tcpdump captured nothing.
-  tcpdump -n -l -i tun0 < /dev/null > "$OUT/$step.tcpdump.txt" 2> "$WORK/tcpdump.err" &
+  tcpdump -n -l ${TCPDUMP_OPTS:-} -i tun0 < /dev/null > "$OUT/$step.tcpdump.txt" 2> "$WORK/tcpdump.err" &
   TCPDUMP=$!
   for _ in $(seq 50); do grep -q listening "$WORK/tcpdump.err" && break; sleep 0.1; done
 }
@@ -67,10 +68,12 @@ client()
   "$@" >> "$file" 2>&1 || true
 }
 
+# ss -tn (or ss with the options given after the file).
 snapshot_ss()
 {
-  echo "\$ ss -tn" >> "$1"
-  ss -tn >> "$1"
+  local file=$1 opts=${2:--tn}
+  echo "\$ ss $opts" >> "$file"
+  ss $opts >> "$file"
 }
 
 capture_icmpecho()
@@ -159,6 +162,37 @@ capture_connectmany_1000()
   grep '^established' "$WORK/cm.txt" >> "$f" || echo "(no summary line in 30 s)" >> "$f"
   echo "\$ ss -Htn state established '( sport = :2007 )' | wc -l" >> "$f"
   ss -Htn state established '( sport = :2007 )' | wc -l >> "$f"
+}
+
+# Step 6, the repository's own: type two lines into nc and see them come
+# back, look at ss -tn, then end the input (nc -N sends FIN on EOF, as
+# Ctrl-D would) and look again once echoall has closed its side too.
+# tcpdump -S prints absolute sequence numbers: the page reads the echo as a
+# mirror of the client's seq and ack across a fixed offset.
+capture_echoall()
+{
+  local c=$OUT/echoall.client.txt s=$OUT/echoall.ss.txt
+  TCPDUMP_OPTS=-S start echoall
+  mkfifo "$WORK/keys"
+  nc -N 192.168.0.2 2007 < "$WORK/keys" >> "$c" 2>&1 &
+  local nc=$!
+  exec 3> "$WORK/keys"
+  echo "\$ nc -N 192.168.0.2 2007" >> "$c"
+  sleep 0.5
+  echo hello >&3; echo "hello" >> "$c"
+  sleep 1
+  echo world >&3; echo "world" >> "$c"
+  sleep 1
+  snapshot_ss "$s"
+  # Ctrl-D: the end of the input.  nc shuts down its sending side (FIN),
+  # echoall answers with its own FIN, and nc exits.
+  exec 3>&-; echo "^D" >> "$c"
+  for _ in $(seq 30); do kill -0 "$nc" 2> /dev/null || break; sleep 0.1; done
+  kill "$nc" 2> /dev/null || true
+  wait "$nc" 2> /dev/null || true
+  # -a: ss -tn leaves out TIME-WAIT, the state the client's socket is in now.
+  snapshot_ss "$s" -tan
+  stop
 }
 
 inside()
