@@ -17,23 +17,8 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
-# Pages that other branches add.  Until they are merged, a link to one of them
-# is reported SKIP (awaiting merge) instead of FAIL; CI runs with
-# REQUIRE_ROOT_TESTS=1, which counts a skip as a failure, so the links must
-# resolve there.  Once merged, the pages exist and these links PASS.
-PENDING='docs/troubleshooting.md docs/zh/troubleshooting.md docs/echoall.md docs/zh/echoall.md docs/bench.md docs/zh/bench.md docs/bench'
-
 failed=0
 fail() { echo "FAIL $*"; failed=1; }
-
-is_pending()
-{
-  local p
-  for p in $PENDING; do
-    [[ $1 == "$p" || $1 == "$p"/* ]] && return 0
-  done
-  return 1
-}
 
 # Normalises a path: a/b/../c -> a/c, ./a -> a.
 normpath()
@@ -83,7 +68,7 @@ anchors_of()
 
 check_page()
 {
-  local page=$1 dir text target file frag n total=0 bad=0 skipped=0
+  local page=$1 dir text target file frag n total=0 bad=0
   dir=$(dirname "$page")
   while IFS=$'\t' read -r text target; do
     case $target in
@@ -95,13 +80,8 @@ check_page()
     [[ $target == *'#'* ]] && frag=${target#*#}
     file=$(normpath "$dir/$file")
     if [ ! -e "$file" ]; then
-      if is_pending "$file"; then
-        echo "SKIP docs_links $page -> $target: $file awaits the merge of another branch"
-        skipped=$((skipped + 1))
-      else
-        fail "docs_links $page -> $target: $file does not exist"
-        bad=$((bad + 1))
-      fi
+      fail "docs_links $page -> $target: $file does not exist"
+      bad=$((bad + 1))
       continue
     fi
     # page.md#some-heading: a heading of that page must have that anchor.
@@ -134,7 +114,7 @@ check_page()
       fi
     fi
   done < <(links_of "$page")
-  [ "$bad" -eq 0 ] && echo "PASS docs_links $page ($total links, $skipped awaiting merge)"
+  [ "$bad" -eq 0 ] && echo "PASS docs_links $page ($total links)"
 }
 
 pages=(README.md)
