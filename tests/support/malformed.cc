@@ -56,7 +56,8 @@ Outcome main_loop_once(const Bytes& bytes, TcpInput tcp_input)
   const int nread = static_cast<int>(bytes.size());
   // new[] aligns for struct iphdr, as the programs' union does.
   std::unique_ptr<unsigned char[]> buf(new unsigned char[bytes.empty() ? 1 : bytes.size()]);
-  memcpy(buf.get(), bytes.data(), bytes.size());
+  if (!bytes.empty())  // an empty vector's data() may be null, even for 0 bytes
+    memcpy(buf.get(), bytes.data(), bytes.size());
   {
     StdoutCapture capture;
     // As in the step files' main loop, after read().
