@@ -32,15 +32,15 @@ $(FUZZ_BUILD)/%.step.o: %.cc
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link -Dmain=faketcp_step_main -c -o $@ $<
 
 $(FUZZ_BUILD)/ip_icmp_fuzzer: tests/fuzz/packet_fuzzer.cc $(FUZZ_BUILD)/faketcp.o
-	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $^
+	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $(filter %.cc %.o,$^)
 
 $(patsubst %,$(FUZZ_BUILD)/%_fuzzer,$(FUZZ_STEPS)): $(FUZZ_BUILD)/%_fuzzer: \
     tests/fuzz/packet_fuzzer.cc $(FUZZ_BUILD)/%.step.o $(FUZZ_BUILD)/faketcp.o
-	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -DFUZZ_STEP_HAS_TCP -o $@ $^
+	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -DFUZZ_STEP_HAS_TCP -o $@ $(filter %.cc %.o,$^)
 
 $(FUZZ_BUILD)/connect_one_fuzzer: tests/fuzz/connect_one_fuzzer.cc \
     $(FUZZ_BUILD)/connectmany.step.o $(FUZZ_BUILD)/faketcp.o
-	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $^
+	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $(filter %.cc %.o,$^)
 
 # Seeds: a few packets built by hand, plus every packet of the pcap
 # fixtures (tests/fixtures/*.pcap) when there are any.
