@@ -1,0 +1,57 @@
+# tests/fuzz/fuzz.mk - libFuzzer targets, one per packet entry point; the
+# top Makefile includes this file.
+#
+#   make fuzz                   build every target and run each FUZZ_SECONDS (60)
+#   make fuzz FUZZ_SECONDS=20   a short run, as CI does
+#   make fuzz-build             build only (build/fuzz/*_fuzzer)
+#
+# Targets (each checks that every packet the code writes is well-formed):
+#   ip_icmp_fuzzer      ip_check, then icmp_input (the path of icmpecho)
+#   <step>_fuzzer       ip_check, then icmp_input or the step's own tcp_input
+#   connect_one_fuzzer  connectmany's connect_one reading fuzzed answers
+#
+# Built with clang (libFuzzer ships with it) and AddressSanitizer plus
+# UBSan, in build/fuzz, apart from the ordinary and SANITIZE=1 objects.
+FUZZ_CXX      ?= clang++
+FUZZ_BUILD    := build/fuzz
+FUZZ_SECONDS  ?= 60
+FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CXXFLAGS := -std=c++17 -g -O1 $(WARNINGS) $(FUZZ_SANFLAGS)
+FUZZ_STEPS    := rejectall acceptall discardall connectmany
+FUZZ_TARGETS  := ip_icmp $(FUZZ_STEPS) connect_one
+FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/%_fuzzer,$(FUZZ_TARGETS))
+
+# The code under test gets coverage instrumentation (fuzzer-no-link); only
+# the targets link libFuzzer's main().
+$(FUZZ_BUILD)/faketcp.o: faketcp.cc
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/%.step.o: %.cc
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link -Dmain=faketcp_step_main -c -o $@ $<
+
+$(FUZZ_BUILD)/ip_icmp_fuzzer: tests/fuzz/packet_fuzzer.cc $(FUZZ_BUILD)/faketcp.o
+	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $(filter %.cc %.o,$^)
+
+$(patsubst %,$(FUZZ_BUILD)/%_fuzzer,$(FUZZ_STEPS)): $(FUZZ_BUILD)/%_fuzzer: \
+    tests/fuzz/packet_fuzzer.cc $(FUZZ_BUILD)/%.step.o $(FUZZ_BUILD)/faketcp.o
+	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -DFUZZ_STEP_HAS_TCP -o $@ $(filter %.cc %.o,$^)
+
+$(FUZZ_BUILD)/connect_one_fuzzer: tests/fuzz/connect_one_fuzzer.cc \
+    $(FUZZ_BUILD)/connectmany.step.o $(FUZZ_BUILD)/faketcp.o
+	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $(filter %.cc %.o,$^)
+
+# Seeds: a few packets built by hand, plus every packet of the pcap
+# fixtures (tests/fixtures/*.pcap) when there are any.
+$(FUZZ_BUILD)/make_seeds: tests/fuzz/make_seeds.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) -std=c++17 -O1 $(WARNINGS) -o $@ $< -lpcap
+
+fuzz-build: $(FUZZ_BINS) $(FUZZ_BUILD)/make_seeds
+
+fuzz: fuzz-build
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(FUZZ_TARGETS)
+
+.PHONY: fuzz fuzz-build
+-include $(wildcard $(FUZZ_BUILD)/*.d)

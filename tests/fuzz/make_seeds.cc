@@ -1,0 +1,265 @@
+// make_seeds.cc - writes the fuzzers' seed corpora: a few packets built by
+// hand (so fuzzing starts past the first checks), plus every packet of the
+// pcap files named on the command line.
+//
+//   make_seeds OUTDIR [FILE.pcap...]
+// writes OUTDIR/packet/*       one packet each, for ip_icmp and the steps
+//        OUTDIR/connect_one/*  datagrams answering connect_one's SYN
+// in the input format of fuzz_common.h: a flags byte, then the packet(s).
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <string>
+#include <vector>
+
+typedef std::vector<unsigned char> Bytes;
+
+// Flags byte of every seed: recompute IP and ICMP checksums (fuzz_common.h),
+// so the mutations of a seed stay past the checksum checks.
+static const unsigned char kFixAll = 3;
+
+static std::string outdir;
+static int written = 0;
+
+static void mkdir_or_die(const std::string& path)
+{
+  if (mkdir(path.c_str(), 0755) < 0 && errno != EEXIST)
+  {
+    fprintf(stderr, "make_seeds: mkdir %s: %s\n", path.c_str(), strerror(errno));
+    exit(1);
+  }
+}
+
+static void write_seed(const std::string& kind, const std::string& name, const Bytes& bytes)
+{
+  const std::string path = outdir + "/" + kind + "/" + name;
+  FILE* f = fopen(path.c_str(), "wb");
+  if (!f || fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size() || fclose(f) != 0)
+  {
+    fprintf(stderr, "make_seeds: write %s: %s\n", path.c_str(), strerror(errno));
+    exit(1);
+  }
+  ++written;
+}
+
+static uint16_t checksum(const unsigned char* p, size_t len, uint32_t sum = 0)
+{
+  for (size_t i = 0; i + 1 < len; i += 2)
+    sum += (p[i] << 8) | p[i + 1];
+  if (len & 1)
+    sum += p[len - 1] << 8;
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+static void put16(unsigned char* p, uint32_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
+static void put32(unsigned char* p, uint32_t v) { put16(p, v >> 16); put16(p + 2, v); }
+
+const uint32_t kHost = 0xc0a80001;  // 192.168.0.1, the tunnel's own address
+const uint32_t kPeer = 0xc0a80002;  // 192.168.0.2, a host the program plays
+
+// An IPv4 packet with right checksums: ip_options is a multiple of 4 bytes.
+static Bytes ip_packet(uint8_t protocol, uint32_t saddr, uint32_t daddr, const Bytes& l4,
+                       const Bytes& ip_options = Bytes(), uint16_t frag_off = 0x4000)
+{
+  const size_t ihl = 20 + ip_options.size();
+  Bytes p(ihl + l4.size());
+  p[0] = 0x40 | (ihl / 4);
+  put16(&p[2], p.size());
+  put16(&p[4], 0x1234);
+  put16(&p[6], frag_off);  // DF, as Linux sends
+  p[8] = 64;
+  p[9] = protocol;
+  put32(&p[12], saddr);
+  put32(&p[16], daddr);
+  memcpy(&p[20], ip_options.data(), ip_options.size());
+  memcpy(&p[ihl], l4.data(), l4.size());
+  put16(&p[10], checksum(&p[0], ihl));
+  if (protocol == IPPROTO_TCP)
+  {
+    unsigned char pseudo[12];
+    memcpy(pseudo, &p[12], 8);
+    pseudo[8] = 0;
+    pseudo[9] = IPPROTO_TCP;
+    put16(pseudo + 10, l4.size());
+    const uint16_t partial = ~checksum(pseudo, 12);
+    put16(&p[ihl + 16], checksum(&p[ihl], l4.size(), partial));
+  }
+  return p;
+}
+
+static Bytes icmp(uint8_t type, uint8_t code, size_t data_len)
+{
+  Bytes m(8 + data_len);
+  m[0] = type;
+  m[1] = code;
+  put16(&m[4], 0x4d2);  // id
+  put16(&m[6], 1);      // seq
+  for (size_t i = 0; i < data_len; ++i)
+    m[8 + i] = static_cast<unsigned char>(i);
+  put16(&m[2], checksum(m.data(), m.size()));
+  return m;
+}
+
+enum { FIN = 1, SYN = 2, RST = 4, PSH = 8, ACK = 16 };
+
+static Bytes tcp(uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+                 const Bytes& options = Bytes(), const std::string& data = "")
+{
+  Bytes s(20 + options.size() + data.size());
+  put16(&s[0], sport);
+  put16(&s[2], dport);
+  put32(&s[4], seq);
+  put32(&s[8], ack);
+  s[12] = static_cast<unsigned char>((20 + options.size()) / 4 << 4);
+  s[13] = flags;
+  put16(&s[14], 64240);
+  memcpy(&s[20], options.data(), options.size());
+  memcpy(&s[20 + options.size()], data.data(), data.size());
+  return s;  // the checksum is filled in by ip_packet
+}
+
+static Bytes with_flags(const Bytes& packet)
+{
+  Bytes seed(1, kFixAll);
+  seed.insert(seed.end(), packet.begin(), packet.end());
+  return seed;
+}
+
+// connect_one's format: each datagram after a 2-byte big-endian length.
+static Bytes datagrams(const std::vector<Bytes>& packets)
+{
+  Bytes seed(1, kFixAll);
+  for (const Bytes& p : packets)
+  {
+    seed.push_back(p.size() >> 8);
+    seed.push_back(p.size() & 0xff);
+    seed.insert(seed.end(), p.begin(), p.end());
+  }
+  return seed;
+}
+
+static void hand_made()
+{
+  // Linux's SYN options: MSS 1460, SACK permitted, timestamps, NOP, wscale 7.
+  const Bytes syn_options = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7 };
+  const Bytes ip_options = { 1, 1, 1, 0 };  // NOP NOP NOP EOL: ihl 6
+  std::vector<std::pair<std::string, Bytes>> packets = {
+    { "icmp-echo", ip_packet(IPPROTO_ICMP, kHost, kPeer, icmp(8, 0, 56)) },
+    { "icmp-echo-odd", ip_packet(IPPROTO_ICMP, kHost, kPeer, icmp(8, 0, 7)) },
+    { "icmp-echo-ipopt", ip_packet(IPPROTO_ICMP, kHost, kPeer, icmp(8, 0, 16), ip_options) },
+    { "icmp-unreach", ip_packet(IPPROTO_ICMP, kHost, kPeer, icmp(3, 3, 28)) },
+    { "tcp-syn", ip_packet(IPPROTO_TCP, kHost, kPeer, tcp(40000, 2000, 1000, 0, SYN, syn_options)) },
+    { "tcp-syn-ipopt", ip_packet(IPPROTO_TCP, kHost, kPeer, tcp(40000, 2000, 1000, 0, SYN), ip_options) },
+    { "tcp-data", ip_packet(IPPROTO_TCP, kHost, kPeer, tcp(40000, 2000, 1001, 123457, PSH | ACK, {}, "hello\n")) },
+    { "tcp-fin", ip_packet(IPPROTO_TCP, kHost, kPeer, tcp(40000, 2000, 1007, 123457, FIN | ACK)) },
+    { "tcp-fin-data", ip_packet(IPPROTO_TCP, kHost, kPeer, tcp(40000, 2000, 1007, 123457, FIN | ACK, {}, "bye")) },
+    { "tcp-ack", ip_packet(IPPROTO_TCP, kHost, kPeer, tcp(40000, 2000, 1001, 123457, ACK)) },
+    { "tcp-rst", ip_packet(IPPROTO_TCP, kHost, kPeer, tcp(40000, 2000, 1001, 0, RST)) },
+    { "tcp-synack", ip_packet(IPPROTO_TCP, kHost, kPeer, tcp(2007, 1024, 5000, 123457, SYN | ACK)) },
+    { "udp", ip_packet(IPPROTO_UDP, kHost, kPeer, Bytes{ 0x9c, 0x40, 0x07, 0xd0, 0, 12, 0, 0, 'h', 'i', '!', '\n' }) },
+    { "fragment", ip_packet(IPPROTO_ICMP, kHost, kPeer, icmp(8, 0, 16), {}, 0x2000) },
+  };
+  // The kernel's router solicitation on a new interface: IPv6, 48 bytes.
+  Bytes ipv6(48);
+  ipv6[0] = 0x60;
+  put16(&ipv6[4], 8);
+  ipv6[6] = 58;  // ICMPv6
+  ipv6[7] = 255;
+  ipv6[8] = 0xfe;
+  ipv6[9] = 0x80;
+  ipv6[24] = 0xff;
+  ipv6[25] = 0x02;
+  ipv6[39] = 2;
+  ipv6[40] = 133;  // router solicitation
+  packets.push_back({ "ipv6-rs", ipv6 });
+  // Bytes past tot_len: the packet stops at tot_len.
+  Bytes trailing = ip_packet(IPPROTO_ICMP, kHost, kPeer, icmp(8, 0, 8));
+  trailing.insert(trailing.end(), 5, 0xa5);
+  packets.push_back({ "icmp-trailing", trailing });
+
+  for (const auto& p : packets)
+    write_seed("packet", "hand-" + p.first, with_flags(p.second));
+
+  // connect_one plays 192.168.0.2:1024 -> 192.168.0.1:2007 (see its fuzzer).
+  const Bytes synack = ip_packet(IPPROTO_TCP, kHost, kPeer, tcp(2007, 1024, 5000, 123457, SYN | ACK, syn_options));
+  const Bytes refused = ip_packet(IPPROTO_TCP, kHost, kPeer, tcp(2007, 1024, 0, 123457, RST | ACK));
+  const Bytes wrong_ack = ip_packet(IPPROTO_TCP, kHost, kPeer, tcp(2007, 1024, 5000, 999, SYN | ACK));
+  const Bytes other = ip_packet(IPPROTO_TCP, kHost, 0xc0a80003, tcp(2007, 1024, 5000, 123457, SYN | ACK));
+  const Bytes data = ip_packet(IPPROTO_TCP, kHost, kPeer, tcp(2007, 1024, 5001, 123457, PSH | ACK, {}, "220 hello\r\n"));
+  write_seed("connect_one", "hand-synack", datagrams({ synack }));
+  write_seed("connect_one", "hand-refused", datagrams({ refused }));
+  write_seed("connect_one", "hand-wrong-ack-then-synack", datagrams({ wrong_ack, synack }));
+  write_seed("connect_one", "hand-other-then-synack", datagrams({ other, synack }));
+  write_seed("connect_one", "hand-ping-data-synack",
+             datagrams({ packets[0].second, data, ipv6, synack }));
+  write_seed("connect_one", "hand-silence", datagrams({}));
+}
+
+// Every packet of a capture, whatever link layer it was captured on.
+static void from_pcap(const char* path)
+{
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t* pcap = pcap_open_offline(path, err);
+  if (!pcap)
+  {
+    fprintf(stderr, "make_seeds: %s (is it a pcap file?)\n", err);
+    exit(1);
+  }
+  size_t skip;
+  switch (pcap_datalink(pcap))
+  {
+    case DLT_RAW: case DLT_IPV4: skip = 0; break;  // LINKTYPE_RAW is what --pcap writes
+    case DLT_NULL: skip = 4; break;
+    case DLT_EN10MB: skip = 14; break;
+    case DLT_LINUX_SLL: skip = 16; break;
+    default:
+      fprintf(stderr, "make_seeds: %s: link type %d not handled, skipped\n", path, pcap_datalink(pcap));
+      pcap_close(pcap);
+      return;
+  }
+  std::string base = path;
+  base = base.substr(base.rfind('/') + 1);
+  base = base.substr(0, base.rfind('.'));
+  struct pcap_pkthdr* hdr;
+  const u_char* bytes;
+  std::vector<Bytes> all;
+  int n = 0;
+  while (pcap_next_ex(pcap, &hdr, &bytes) == 1)
+  {
+    if (hdr->caplen < skip)
+      continue;
+    Bytes p(bytes + skip, bytes + hdr->caplen);
+    char name[64];
+    snprintf(name, sizeof name, "-%03d", n++);
+    write_seed("packet", base + name, with_flags(p));
+    write_seed("connect_one", base + name, datagrams({ p }));
+    if (all.size() < 8)
+      all.push_back(p);
+  }
+  write_seed("connect_one", base + "-first8", datagrams(all));
+  pcap_close(pcap);
+}
+
+int main(int argc, char* argv[])
+{
+  if (argc < 2)
+  {
+    fprintf(stderr, "usage: make_seeds OUTDIR [FILE.pcap...]\n");
+    return 2;
+  }
+  outdir = argv[1];
+  mkdir_or_die(outdir);
+  mkdir_or_die(outdir + "/packet");
+  mkdir_or_die(outdir + "/connect_one");
+  hand_made();
+  for (int i = 2; i < argc; ++i)
+    from_pcap(argv[i]);
+  printf("make_seeds: %d seeds in %s from %d pcap file(s)\n", written, outdir.c_str(), argc - 2);
+  return 0;
+}

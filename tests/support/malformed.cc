@@ -1,0 +1,117 @@
+// tests/support/malformed.cc - see malformed.h.
+#include "tests/support/malformed.h"
+
+#include "faketcp.h"
+
+#include <errno.h>
+#include <memory>
+#include <stdexcept>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+
+StdoutCapture::StdoutCapture()
+{
+  fflush(stdout);
+  file_ = tmpfile();
+  saved_ = dup(1);
+  if (!file_ || saved_ < 0 || dup2(fileno(file_), 1) < 0)
+    throw std::runtime_error(std::string("capturing stdout: ") + strerror(errno));
+}
+
+StdoutCapture::~StdoutCapture()
+{
+  restore();
+  if (file_)
+    fclose(file_);
+}
+
+std::string StdoutCapture::text()
+{
+  restore();
+  std::string out;
+  rewind(file_);
+  char chunk[4096];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, file_)) > 0)
+    out.append(chunk, n);
+  return out;
+}
+
+void StdoutCapture::restore()
+{
+  if (saved_ < 0)
+    return;
+  fflush(stdout);
+  dup2(saved_, 1);
+  close(saved_);
+  saved_ = -1;
+}
+
+Outcome main_loop_once(const Bytes& bytes, TcpInput tcp_input)
+{
+  Outcome o;
+  Wire wire;
+  const int nread = static_cast<int>(bytes.size());
+  // new[] aligns for struct iphdr, as the programs' union does.
+  std::unique_ptr<unsigned char[]> buf(new unsigned char[bytes.empty() ? 1 : bytes.size()]);
+  if (!bytes.empty())  // an empty vector's data() may be null, even for 0 bytes
+    memcpy(buf.get(), bytes.data(), bytes.size());
+  {
+    StdoutCapture capture;
+    // As in the step files' main loop, after read().
+    const char* why = nullptr;
+    if (ip_check(buf.get(), nread, &why))
+    {
+      o.accepted = true;
+      const struct iphdr* iphdr = reinterpret_cast<const struct iphdr*>(buf.get());
+      const int iphdr_len = iphdr->ihl * 4;
+      const int tot_len = ntohs(iphdr->tot_len);  // bytes past it are not the packet's
+      const void* payload = buf.get() + iphdr_len;
+      if (iphdr->protocol == IPPROTO_ICMP)
+        icmp_input(wire.fd, buf.get(), payload, tot_len);
+      else if (iphdr->protocol == IPPROTO_TCP && tcp_input)
+        tcp_input(wire.fd, buf.get(), payload, tot_len);
+    }
+    else
+    {
+      o.why = why ? why : "";
+      bad_packet(why, buf.get(), nread);
+    }
+    o.printed = capture.text();
+  }
+  for (Bytes p = wire.written(); !p.empty(); p = wire.written())
+    o.written.push_back(p);
+  return o;
+}
+
+void put16(Bytes& p, size_t at, uint16_t value)
+{
+  p.at(at) = static_cast<unsigned char>(value >> 8);
+  p.at(at + 1) = static_cast<unsigned char>(value & 0xff);
+}
+
+void refresh_ip_checksum(Bytes& p)
+{
+  if (p.size() < 20)
+    return;
+  size_t len = (p[0] & 0x0f) * 4u;
+  if (len > p.size())
+    len = p.size();
+  put16(p, 10, 0);
+  const uint16_t check = in_checksum(p.data(), static_cast<int>(len));
+  memcpy(&p[10], &check, 2);  // in_checksum's result is in network order already
+}
+
+void set_tot_len(Bytes& p, int tot_len)
+{
+  put16(p, 2, static_cast<uint16_t>(tot_len));
+  refresh_ip_checksum(p);
+}
+
+void set_frag_off(Bytes& p, uint16_t frag_off)
+{
+  put16(p, 6, frag_off);
+  refresh_ip_checksum(p);
+}

@@ -1,0 +1,54 @@
+// tests/support/malformed.h - one pass of a step's main loop over the bytes
+// of one read(), for the malformed-input tests: what the program decided,
+// what it printed, and every packet it wrote.
+#pragma once
+
+#include "tests/support/fixture.h"
+
+#include <stdio.h>
+#include <string>
+#include <vector>
+
+// A step's tcp_input (it lives in the step's .cc), or nullptr for icmpecho,
+// whose loop serves ICMP alone.
+typedef void (*TcpInput)(int fd, const void* input, const void* payload, int tot_len);
+
+struct Outcome
+{
+  bool accepted = false;       // ip_check's verdict
+  std::string why;             // its reason, when it refused
+  std::string printed;         // everything the program printed
+  std::vector<Bytes> written;  // every packet it wrote to the fd, in order
+};
+
+// Does what the main loop of the step files does after read() returned
+// `bytes`: ip_check, then icmp_input or tcp_input by protocol, or
+// bad_packet.  The bytes sit in a buffer of exactly their size, so that in
+// the SANITIZE=1 build a read past them is an AddressSanitizer report (the
+// programs' 64 KiB buffer would hide it).  A socketpair stands in for tun0.
+Outcome main_loop_once(const Bytes& bytes, TcpInput tcp_input);
+
+// Sends stdout (fd 1, as the programs print with printf) into a temporary
+// file while alive; text() stops the capture and gives what was printed.
+class StdoutCapture
+{
+ public:
+  StdoutCapture();
+  ~StdoutCapture();
+  StdoutCapture(const StdoutCapture&) = delete;
+  StdoutCapture& operator=(const StdoutCapture&) = delete;
+  std::string text();
+
+ private:
+  void restore();
+  FILE* file_ = nullptr;
+  int saved_ = -1;
+};
+
+// Edits of a raw packet for building malformed ones.  Offsets are bytes.
+void put16(Bytes& p, size_t at, uint16_t value);  // stored big-endian
+void set_tot_len(Bytes& p, int tot_len);          // and fixes the header checksum
+void set_frag_off(Bytes& p, uint16_t frag_off);   // flags and offset; fixes it too
+// The IP header checksum over min(ihl * 4, size) bytes, so that a packet
+// whose header runs past the read still gets a well-defined one.
+void refresh_ip_checksum(Bytes& p);
