@@ -2,6 +2,7 @@
 #
 #   . "$(dirname "$0")/lib.sh"
 #   require_root icmpecho             # or print "SKIP icmpecho: why" and exit 0
+#   require_tools icmpecho ping       # or "SKIP icmpecho: ping is not installed"
 #   enter_netns 60 "$@"               # run this script again inside unshare -n, at most 60 s
 #   start_prog icmpecho || finish     # start it, wait for "allocated tunnel interface"
 #   check "icmpecho: ping answered" "no reply" ping -c 1 -W 2 192.168.0.2
