@@ -2,6 +2,7 @@
 #
 #   . "$(dirname "$0")/lib.sh"
 #   require_root icmpecho             # or print "SKIP icmpecho: why" and exit 0
+#   require_tools icmpecho ping       # or "SKIP icmpecho: ping is not installed"
 #   enter_netns 60 "$@"               # run this script again inside unshare -n, at most 60 s
 #   start_prog icmpecho || finish     # start it, wait for "allocated tunnel interface"
 #   check "icmpecho: ping answered" "no reply" ping -c 1 -W 2 192.168.0.2
@@ -88,6 +89,34 @@ require_root() {
   fi
 }
 
+# require_tools NAME TOOL...: the commands this test runs besides the
+# programs (nc, tcpdump, setpriv...).  Without one, print "SKIP NAME: TOOL is
+# not installed" and exit 0.
+require_tools() {
+  [ "${FAKETCP_IN_NETNS:-}" = 1 ] && return 0
+  local name=$1 tool
+  shift
+  for tool in "$@"; do
+    if ! command -v "$tool" >/dev/null; then
+      echo "SKIP $name: $tool is not installed"
+      exit 0
+    fi
+  done
+}
+
+# require_built NAME FILE...: the programs, test tools and unit test
+# binaries this test runs.  A missing one is a failure, not a skip (make
+# test builds them all): one FAIL line per missing FILE, then exit 1.
+require_built() {
+  [ "${FAKETCP_IN_NETNS:-}" = 1 ] && return 0
+  local name=$1 file
+  shift
+  for file in "$@"; do
+    [ -x "$file" ] || fail "$name" "$file is not built (run: make test)"
+  done
+  [ "$T_FAILED" -eq 0 ] || exit 1
+}
+
 # enter_netns SECONDS ARGS...: runs this script again inside a new network
 # namespace with lo up, killed after SECONDS (then one FAIL line says so),
 # and exits with its status.  Inside, it sets up the scratch directory and
@@ -106,6 +135,13 @@ enter_netns() {
     exit "$rc"
   fi
   ip link set lo up
+  make_scratch
+}
+
+# make_scratch: the scratch directory $T_DIR, and the cleanup that runs
+# however the script ends (enter_netns calls it; a test that stays in the
+# host's namespace calls it itself).
+make_scratch() {
   T_DIR=$(mktemp -d /tmp/faketcp-test.XXXXXX)
   trap cleanup EXIT
   trap 'exit 143' TERM INT

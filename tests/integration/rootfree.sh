@@ -8,36 +8,21 @@
 # a tmpfs goes over /dev/net and gets its own /dev/net/tun, mode 0666; then
 # setpriv drops to nobody, who has no capability left, and runs the steps.
 set -u
-cd "$(dirname "$0")/../.."
-BIN=${FAKETCP_BIN:-.}
-failures=0
-pass() { echo "PASS rootfree: $1"; }
-fail() { echo "FAIL rootfree: $1"; failures=$((failures + 1)); }
-
-if [ "$(id -u)" != 0 ] || [ ! -e /dev/net/tun ]; then
-  echo "SKIP rootfree: needs root and /dev/net/tun to set the stage for nobody (sudo make test)"
-  exit 0
-fi
-for tool in unshare setpriv mknod ping nc; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "SKIP rootfree: $tool is not installed"
-    exit 0
-  fi
-done
-for prog in icmpecho rejectall; do
-  if [ ! -x "$BIN/$prog" ]; then
-    fail "$BIN/$prog is not built (make)"
-    exit 1
-  fi
-done
+. "$(dirname "$0")/lib.sh"
+require_root rootfree
+require_tools rootfree unshare setpriv mknod ping nc
+require_built rootfree "$FAKETCP_BIN/icmpecho" "$FAKETCP_BIN/rejectall"
+# No enter_netns: the steps go into namespaces of nobody's own, and the last
+# check looks at the host's devices.  Every command below has its timeout.
+cd "$FAKETCP_ROOT" || exit 1   # for scripts/netns and scripts/demo
 
 # The repository may sit where nobody cannot read (/work is root's): copy
 # what nobody runs into a directory of its own, removed at the end.
-work=$(mktemp -d /tmp/faketcp-rootfree.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+make_scratch
+work=$T_DIR
 chmod 755 "$work"
 mkdir "$work/scripts"
-cp "$BIN/icmpecho" "$BIN/rejectall" "$work/"
+cp "$FAKETCP_BIN/icmpecho" "$FAKETCP_BIN/rejectall" "$work/"
 cp scripts/netns "$work/scripts/"
 install -d -o 65534 -g 65534 "$work/out"   # where nobody writes what the step printed
 host_tun_before=$(stat -c '%a %t:%T' /dev/net/tun)
@@ -62,9 +47,9 @@ stage()
 # 1. nobody really is unprivileged out here.
 caps=$(as_nobody sh -c 'echo "$(id -u) $(sed -n "s/^CapEff:\t//p" /proc/self/status)"')
 if [ "$caps" = "65534 0000000000000000" ]; then
-  pass "setpriv gives uid 65534 with CapEff 0 (no CAP_NET_ADMIN outside)"
+  pass "rootfree: setpriv gives uid 65534 with CapEff 0 (no CAP_NET_ADMIN outside)"
 else
-  fail "expected uid 65534 with CapEff 0, got '$caps'"
+  fail "rootfree: setpriv" "expected uid 65534 with CapEff 0, got '$caps'"
 fi
 
 # 2. With the host's own /dev/net/tun, if nobody may not open it, the step
@@ -73,9 +58,9 @@ if [ $(( 8#$(stat -c %a /dev/net/tun) & 6 )) -ne 6 ]; then
   out=$(as_nobody timeout 20 scripts/netns ./icmpecho 2>&1)
   rc=$?
   if [ "$rc" = 1 ] && [[ $out == *"open /dev/net/tun: Permission denied (run as root"* ]]; then
-    pass "icmpecho as nobody with /dev/net/tun 0600 exits 1 naming the fix"
+    pass "rootfree: icmpecho as nobody with /dev/net/tun 0600 exits 1 naming the fix"
   else
-    fail "icmpecho as nobody with a 0600 tun: exit $rc: $out"
+    fail "rootfree: icmpecho as nobody with a 0600 tun" "exit $rc: $out"
   fi
 fi
 
@@ -97,9 +82,9 @@ requests=$(grep -c 'ICMP echo request' <<< "$out")
 # unshare, to root (-rn): either way a user namespace of one uid, 65534 outside.
 if [[ $out =~ "uid_map: "(0|65534)" 65534 1" ]] && [[ $out == *"3 packets transmitted, 3 received"* ]] \
    && [ "$requests" = 3 ]; then
-  pass "icmpecho through scripts/netns as nobody answers 3 of 3 pings to 192.168.0.2"
+  pass "rootfree: icmpecho through scripts/netns as nobody answers 3 of 3 pings to 192.168.0.2"
 else
-  fail "icmpecho as nobody: expected a uid_map of 65534 alone, 3 received and 3 requests printed (got $requests)"
+  fail "rootfree: icmpecho as nobody" "expected a uid_map of 65534 alone, 3 received and 3 requests printed (got $requests)"
 fi
 
 # 4. A TCP step root-free: rejectall refuses a connection.
@@ -112,25 +97,25 @@ tcp_script='
 out=$(stage setpriv --reuid=65534 --regid=65534 --clear-groups \
         bash -c "cd '$work' && timeout 40 scripts/netns bash -c '$tcp_script'" 2>&1)
 if [[ $out == *"192.168.0.2 port 2000"*"Connection refused"* ]]; then
-  pass "rejectall through scripts/netns as nobody: nc 192.168.0.2 2000 is refused"
+  pass "rootfree: rejectall through scripts/netns as nobody: nc 192.168.0.2 2000 is refused"
 else
-  fail "rejectall as nobody: expected 'Connection refused', got: $out"
+  fail "rootfree: rejectall as nobody" "expected 'Connection refused', got: $out"
 fi
 
 # 5. make demo, root-free, where another part of the tree provides it.
 if [ -x scripts/demo ]; then
-  cp -r scripts "$work/" && mkdir -p "$work/tests" && cp -r "$BIN/tests/bin" "$work/tests/" 2>/dev/null
+  cp -r scripts "$work/" && mkdir -p "$work/tests" && cp -r "$TOOLS" "$work/tests/" 2>/dev/null
   for prog in icmpecho rejectall acceptall discardall connectmany; do
-    [ -x "$BIN/$prog" ] && cp "$BIN/$prog" "$work/"
+    [ -x "$FAKETCP_BIN/$prog" ] && cp "$FAKETCP_BIN/$prog" "$work/"
   done
   chmod -R a+rX "$work"
   out=$(stage setpriv --reuid=65534 --regid=65534 --clear-groups \
           bash -c "cd '$work' && FAKETCP_BIN=. timeout 90 scripts/demo icmpecho < /dev/null" 2>&1)
   rc=$?
   if [ "$rc" = 0 ]; then
-    pass "scripts/demo icmpecho as nobody exits 0"
+    pass "rootfree: scripts/demo icmpecho as nobody exits 0"
   else
-    fail "scripts/demo icmpecho as nobody: exit $rc: $(tail -n 3 <<< "$out")"
+    fail "rootfree: scripts/demo icmpecho as nobody" "exit $rc: $(tail -n 3 <<< "$out")"
   fi
 else
   echo "# rootfree: scripts/demo is not in this tree; the demo part did not run"
@@ -139,9 +124,9 @@ fi
 # 6. All of it left the host alone.
 host_links_after=$(ip -o link show | cut -d: -f2 | sort | tr -d ' \n')
 if [ "$(stat -c '%a %t:%T' /dev/net/tun)" = "$host_tun_before" ] && [ "$host_links_after" = "$host_links_before" ]; then
-  pass "the host's /dev/net/tun is unchanged ($host_tun_before) and so are its devices"
+  pass "rootfree: the host's /dev/net/tun is unchanged ($host_tun_before) and so are its devices"
 else
-  fail "the host changed: /dev/net/tun $(stat -c '%a %t:%T' /dev/net/tun), was $host_tun_before; devices $host_links_after, were $host_links_before"
+  fail "rootfree: the host" "changed: /dev/net/tun $(stat -c '%a %t:%T' /dev/net/tun), was $host_tun_before; devices $host_links_after, were $host_links_before"
 fi
 
-[ "$failures" = 0 ]
+finish
