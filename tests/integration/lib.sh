@@ -177,6 +177,10 @@ stop() {
   kill "$1" 2>/dev/null
   wait_for 2 not_running "$1" || kill -9 "$1" 2>/dev/null
   wait "$1" 2>/dev/null
+  # Reaped: its PID may now be another process's, so cleanup must forget it.
+  local keep=() pid
+  for pid in "${T_PIDS[@]}"; do [ "$pid" = "$1" ] || keep+=("$pid"); done
+  T_PIDS=("${keep[@]}")
   return 0
 }
 
