@@ -186,8 +186,8 @@ static bool network_is_free(const char* dev, uint32_t addr, uint32_t netmask)
   struct ifaddrs* list = nullptr;
   if (getifaddrs(&list) < 0)
     return true;  // cannot tell; the kernel will still keep both routes sane
-  bool free = true;
-  for (struct ifaddrs* ifa = list; ifa && free; ifa = ifa->ifa_next)
+  bool is_free = true;
+  for (struct ifaddrs* ifa = list; ifa && is_free; ifa = ifa->ifa_next)
   {
     if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != AF_INET || !ifa->ifa_netmask
         || strcmp(ifa->ifa_name, dev) == 0)
@@ -204,11 +204,11 @@ static bool network_is_free(const char* dev, uint32_t addr, uint32_t netmask)
               "choose another with -a (e.g. -a 10.0.0.1/24), or run inside a private "
               "namespace: scripts/netns ./%s\n",
               program_invocation_short_name, ifa->ifa_name, text, program_invocation_short_name);
-      free = false;
+      is_free = false;
     }
   }
   freeifaddrs(list);
-  return free;
+  return is_free;
 }
 
 static void ioctl_error(const char* what, const char* dev)
@@ -297,7 +297,7 @@ int tun_alloc(char dev[IFNAMSIZ], const char* hostaddr)
               prog, strerror(saved));
     else if (saved == EPERM || saved == EACCES)
       fprintf(stderr, "%s: open /dev/net/tun: %s (run as root, e.g. sudo ./%s, or as a user"
-              " inside 'unshare -rn ./%s' where /dev/net/tun is mode 0666)\n",
+              " inside 'scripts/netns ./%s' where /dev/net/tun is mode 0666)\n",
               prog, strerror(saved), prog, prog);
     else
       fprintf(stderr, "%s: open /dev/net/tun: %s\n", prog, strerror(saved));
