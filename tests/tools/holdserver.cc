@@ -60,6 +60,16 @@ static int listen_on(uint32_t addr, int port)
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0)
     die("setsockopt SO_REUSEPORT");
+  if (reset_on_close)
+  {
+    // On, 0 s: close() sends RST and frees the socket at once.  Set on the
+    // listener, it is inherited by every connection accept() returns (the
+    // kernel makes each one a copy of the listener), which saves a
+    // setsockopt() per connection.
+    struct linger lg = { 1, 0 };
+    if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) < 0)
+      die("setsockopt SO_LINGER");
+  }
   struct sockaddr_in sin;
   memset(&sin, 0, sizeof sin);
   sin.sin_family = AF_INET;
@@ -102,11 +112,6 @@ static void worker(int listenfd, long* held)
       int fd = accept4(listenfd, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd >= 0)
       {
-        if (reset_on_close)
-        {
-          struct linger lg = { 1, 0 };  // on, 0 s: close() sends RST and frees at once
-          setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-        }
         __atomic_add_fetch(held, 1, __ATOMIC_RELAXED);
         continue;
       }
