@@ -9,9 +9,10 @@
 #   connectmany       -q -x (one handshake at a time, the article's loop)
 #   connectmany -w 64 64 handshakes in flight
 #   kernel connect()  tests/bench/kernelconnect.cc to 127.0.0.1 (stops at the port range)
-#   ... and connectmany twice more with the server's receive path steered to
-#   the other CPU (RPS), which makes every handshake a round trip between two
-#   CPUs, as it would be between two machines.
+#   ... and connectmany twice more with the server's receive path spread
+#   over both CPUs, flow by flow (RPS), as a server spreads the queues of its
+#   network card over its CPUs: half of the handshakes become a round trip
+#   from one CPU to the other, and both CPUs can run the server's TCP.
 # Each row gets a fresh tests/bin/holdserver.  Every row runs BENCH_REPEAT
 # times (3), the rows taking turns, and the table shows each row's fastest
 # run and the range of all of them: on a virtual machine the same run can
@@ -96,12 +97,13 @@ slab_bytes() { awk 'NR > 2 { sum += $2 * $4 } END { printf "%.0f\n", sum }' /pro
 sockstat_mem() { awk '/^TCP:/ { print $NF }' /proc/net/sockstat; }   # pages
 established() { ss -Htn state established "( sport = :$1 )" | wc -l; }
 
-# Where things run: two CPUs play two machines.  The client (connectmany,
-# the bare loop, the kernel's client) runs on CPU 0 and the server on CPU 1,
-# in every row.  Without RPS the server's TCP stack still runs on CPU 0,
-# inside the client's write() (that is how tun delivers a packet); the RPS
-# rows move it to CPU 1 as well, next to the server, as a network card would
-# deliver it on the server's own machine.  Left to the scheduler instead,
+# Where things run.  The client (connectmany, the bare loop, the kernel's
+# client) runs on CPU 0 and the server on CPU 1, in every row.  Without RPS
+# the server's TCP stack runs on CPU 0 too, inside the client's write()
+# (that is how tun delivers a packet), so one CPU does nearly all the work.
+# The RPS rows hash each connection to CPU 0 or CPU 1 (rps_cpus = 3), so
+# the server's TCP runs on both; steering all of it to CPU 1 (rps_cpus = 2)
+# leaves CPU 1 the bottleneck and CPU 0 half idle.  Left to the scheduler,
 # the server's 70 workers land on either CPU from run to run, and the same
 # row's rate moved by a third.  With one CPU there is nothing to place, and
 # the RPS rows are left out.
@@ -211,6 +213,13 @@ run_kernel() {
   grep '^stopped' "$tmp/client" | awk '{ print $3 }' | tr -d : > "$tmp/stop.$n"
 }
 
+# On a virtual machine, memory the guest frees may go back to the host
+# ("free page reporting"), and the next row that needs it waits for the
+# host to give it again: the counter below says how much went back.
+reported=/sys/module/page_reporting/parameters/reported_kib
+reported0=$(cat "$reported" 2>/dev/null)
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+
 echo "faketcp bench: $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%F %H:%M UTC')"
 echo "name|N|run|client says|server ESTABLISHED|seconds|conn/s|peak RSS KB|kernel slab B/conn|sockstat mem pages"
 for n in $SIZES; do
@@ -222,8 +231,8 @@ for n in $SIZES; do
     run_tun "connectmany -w 64" "$n" "$r" 0 "$BIN/connectmany" -q -x -w 64
     run_kernel "$n" "$r"
     if [ "$(nproc)" -ge 2 ]; then
-      run_tun "connectmany, RPS" "$n" "$r" 2 "$BIN/connectmany" -q -x
-      run_tun "connectmany -w 64, RPS" "$n" "$r" 2 "$BIN/connectmany" -q -x -w 64
+      run_tun "connectmany, RPS" "$n" "$r" 3 "$BIN/connectmany" -q -x
+      run_tun "connectmany -w 64, RPS" "$n" "$r" 3 "$BIN/connectmany" -q -x -w 64
     fi
   done
 done
@@ -255,7 +264,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 mkdir -p "$OUT"
 {
   echo "Measured by \`sudo make bench\` on $(nproc) CPUs, Linux $(uname -r), $(date -u '+%F %H:%M UTC'),"
-  echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end (a machine shared with other work)."
+  echo "load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end."
   echo "Each row ran $REPEAT times, the rows taking turns; the table shows each row's fastest run,"
   echo "and *conn/s, all runs* the slowest and fastest rate of its $REPEAT runs."
   echo
@@ -269,7 +278,7 @@ mkdir -p "$OUT"
     echo "- N = $n:"
     echo "  - connectmany time / bare loop time = $(ratio "$(get connectmany "$n" 6)" "$(get "bare loop" "$n" 6)")"
     echo "  - -w 64 rate / one-at-a-time rate: $(ratio "$(get "connectmany -w 64" "$n" 7)" "$(get connectmany "$n" 7)") with both ends on one CPU," \
-         "$(ratio "$(get "connectmany -w 64, RPS" "$n" 7)" "$(get "connectmany, RPS" "$n" 7)") with the server's stack on the other CPU (RPS);" \
+         "$(ratio "$(get "connectmany -w 64, RPS" "$n" 7)" "$(get "connectmany, RPS" "$n" 7)") with the server's stack on both CPUs (RPS);" \
          "each at its best placement: $(ratio "$(best "connectmany -w 64" "$n")" "$(best connectmany "$n")")"
     echo "  - rate / kernel client's rate: one at a time $(ratio "$(best connectmany "$n")" "$(get "kernel connect()" "$n" 7)")," \
          "-w 64 $(ratio "$(best "connectmany -w 64" "$n")" "$(get "kernel connect()" "$n" 7)")"
@@ -283,6 +292,10 @@ mkdir -p "$OUT"
   echo "the others count the server's end only.  sockstat mem (pages of socket buffers, a counter global"
   echo "to the machine) changed by at most $(awk -F'|' '{ v = $10 < 0 ? -$10 : $10; if (v > m) m = v } END { print m + 0 }' "$runs")"\
        "pages in any run: idle connections hold no buffers."
+  if [ -n "$reported0" ] && [ -r "$reported" ]; then
+    echo "This virtual machine handed $(( ($(cat "$reported") - reported0) / 1048576 )) GiB of freed memory back to its host during the run"
+    echo "(free page reporting, $reported): rows had to wait for it to come back (docs/bench.md, \"Noise\")."
+  fi
 } > "$OUT/results.md"
 echo
 cat "$OUT/results.md"
@@ -293,8 +306,8 @@ plot=()
 add() { [ -s "$tmp/series.$1.$big" ] && plot+=("'$tmp/series.$1.$big' using 1:2 with linespoints pt 7 ps 0.4 title '$2'"); }
 add "connectmany" "connectmany (one at a time)"
 add "connectmany -w 64" "connectmany -w 64"
-add "connectmany, RPS" "connectmany, RPS to the other CPU"
-add "connectmany -w 64, RPS" "connectmany -w 64, RPS to the other CPU"
+add "connectmany, RPS" "connectmany, RPS over both CPUs"
+add "connectmany -w 64, RPS" "connectmany -w 64, RPS over both CPUs"
 add "bare loop" "bare loop"
 add "kernel connect()" "kernel connect()"
 if [ ${#plot[@]} -gt 0 ]; then
