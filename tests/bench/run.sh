@@ -220,7 +220,7 @@ reported=/sys/module/page_reporting/parameters/reported_kib
 reported0=$(cat "$reported" 2>/dev/null)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
-echo "faketcp bench: $(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%F %H:%M UTC')"
+echo "faketcp bench: $(nproc) CPUs, $(uname -r), load $load0, $(date -u '+%F %H:%M UTC')"
 echo "name|N|run|client says|server ESTABLISHED|seconds|conn/s|peak RSS KB|kernel slab B/conn|sockstat mem pages"
 for n in $SIZES; do
   # Round after round, each row once a round: a machine that slows down for
@@ -294,7 +294,7 @@ mkdir -p "$OUT"
        "pages in any run: idle connections hold no buffers."
   if [ -n "$reported0" ] && [ -r "$reported" ]; then
     echo "This virtual machine handed $(( ($(cat "$reported") - reported0) / 1048576 )) GiB of freed memory back to its host during the run"
-    echo "(free page reporting, $reported): rows had to wait for it to come back (docs/bench.md, \"Noise\")."
+    echo "(free page reporting, $reported); memory that went back must come back before it is used (docs/bench.md, \"Noise\")."
   fi
 } > "$OUT/results.md"
 echo
