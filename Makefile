@@ -65,7 +65,7 @@ $(BUILD)/tests/%_unittest: $(BUILD)/tests/%_unittest.o $(BUILD)/tests/main.o $(T
                            $(BUILD)/faketcp.o $$(call step_obj,$$*)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS) $(LDLIBS)
 
-$(BINPREFIX)tests/bin/%: tests/tools/%.cc
+$(BINPREFIX)tests/bin/%: tests/tools/%.cc tests/support/reference.h
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 

@@ -1,8 +1,11 @@
 // Unit tests of in_checksum and tcp_checksum, the functions every step uses.
 #include "faketcp.h"
+#include "tests/support/fixture.h"
+#include "tests/support/reference.h"
 
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
+#include <random>
 
 TEST_CASE("in_checksum gives RFC 1071's worked example 0x220d", "[checksum]")
 {
@@ -10,6 +13,7 @@ TEST_CASE("in_checksum gives RFC 1071's worked example 0x220d", "[checksum]")
   // complement is the checksum.
   const unsigned char data[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
   CHECK(ntohs(in_checksum(data, sizeof data)) == 0x220d);
+  CHECK(rfc1071_checksum(data, sizeof data) == 0x220d);  // the tests' reference agrees
 }
 
 TEST_CASE("in_checksum pads an odd last byte with a zero on its right", "[checksum]")
@@ -22,24 +26,9 @@ TEST_CASE("in_checksum pads an odd last byte with a zero on its right", "[checks
 
 // ---------------------------------------------------------------- against a reference
 
-#include "tests/support/fixture.h"
-
-#include <random>
-
-// RFC 1071 the plain way: big-endian 16-bit words, an odd last byte is the
-// high byte of a word, carries folded at the end.  It returns the checksum
-// as a number; in_checksum returns it in network byte order.
-static uint16_t reference_checksum(const unsigned char* p, int len)
-{
-  uint64_t sum = 0;
-  for (int i = 0; i + 1 < len; i += 2)
-    sum += (p[i] << 8) | p[i + 1];
-  if (len % 2)
-    sum += p[len - 1] << 8;
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
-}
+// The reference: rfc1071_checksum of tests/support/reference.h, RFC 1071
+// the plain way, written apart from in_checksum.  It returns the checksum as
+// a number; in_checksum returns it in network byte order.
 
 TEST_CASE("in_checksum agrees with a plain RFC 1071 sum on random buffers of every length 0..1500",
           "[checksum]")
@@ -57,7 +46,7 @@ TEST_CASE("in_checksum agrees with a plain RFC 1071 sum on random buffers of eve
       const int start = round;
       for (int i = 0; i < len; ++i)
         buf[start + i] = static_cast<unsigned char>(byte(rng));
-      const uint16_t expected = reference_checksum(buf + start, len);
+      const uint16_t expected = rfc1071_checksum(buf + start, len);
       const uint16_t got = ntohs(in_checksum(buf + start, len));
       if (got != expected && mismatches++ == 0)
         UNSCOPED_INFO("first mismatch: length " << len << ", start offset " << start
@@ -76,7 +65,7 @@ TEST_CASE("in_checksum folds every carry: all-0xff buffers of every length", "[c
   int mismatches = 0;
   for (int len = 0; len <= 1500; ++len)
   {
-    const uint16_t expected = reference_checksum(ones, len);
+    const uint16_t expected = rfc1071_checksum(ones, len);
     if (ntohs(in_checksum(ones, len)) != expected && mismatches++ == 0)
       UNSCOPED_INFO("first mismatch: length " << len);
   }
@@ -162,7 +151,7 @@ TEST_CASE("tcp_checksum agrees with a plain pseudo-header sum for segments up to
     sum_input[11] = static_cast<unsigned char>(len & 0xff);
     memcpy(sum_input + 12, segment, len);
     INFO("segment length " << len);
-    CHECK(ntohs(tcp_checksum(syn.ip(), segment, len)) == reference_checksum(sum_input, 12 + len));
+    CHECK(ntohs(tcp_checksum(syn.ip(), segment, len)) == rfc1071_checksum(sum_input, 12 + len));
   }
 }
 

@@ -89,7 +89,7 @@ TEST_CASE("an IP header length (ihl) below 5 is refused", "[ip][malformed]")
     CAPTURE(ihl);
     Bytes p = echo_request();
     p[0] = static_cast<unsigned char>(0x40 | ihl);
-    refresh_ip_checksum(p);
+    ip_fix_checksum(p);
     check_refused(main_loop_once(p, nullptr), "IP header length (ihl) below 5");
   }
 }
@@ -160,9 +160,7 @@ TEST_CASE("an echo request of odd length gets a reply of the same length with a 
   Bytes p = echo_request();
   p.resize(35);
   set_tot_len(p, 35);
-  put16(p, 22, 0);
-  const uint16_t check = in_checksum(&p[20], 15);
-  memcpy(&p[22], &check, 2);
+  icmp_fix_checksum(p);
   const Outcome o = main_loop_once(p, nullptr);
   REQUIRE(o.written.size() == 1);
   CHECK(o.written[0].size() == 35);
@@ -218,7 +216,7 @@ TEST_CASE("unknown protocols pass ip_check and are skipped quietly", "[ip][malfo
   CAPTURE(protocol);
   Bytes p = echo_request();
   p[9] = static_cast<unsigned char>(protocol);
-  refresh_ip_checksum(p);
+  ip_fix_checksum(p);
   const Outcome o = main_loop_once(p, nullptr);
   CHECK(o.accepted);
   CHECK(o.printed.empty());

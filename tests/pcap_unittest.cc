@@ -8,10 +8,10 @@
 #include <catch2/catch.hpp>
 
 #include "faketcp.h"
+#include "tests/support/pcap_file.h"  // read back with libpcap
 
 #include <fcntl.h>
 #include <getopt.h>
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -24,36 +24,6 @@
 
 namespace
 {
-
-using Bytes = std::vector<unsigned char>;
-
-// One record of a capture: what libpcap gives back.
-struct Record
-{
-  Bytes data;
-  uint32_t wire_len;
-  struct timeval ts;
-};
-
-// Reads a whole capture with libpcap.  *linktype gets pcap_datalink().
-std::vector<Record> read_capture(const char* path, int* linktype, std::string* error)
-{
-  std::vector<Record> records;
-  char errbuf[PCAP_ERRBUF_SIZE];
-  pcap_t* pcap = pcap_open_offline(path, errbuf);
-  if (!pcap)
-  {
-    *error = errbuf;
-    return records;
-  }
-  *linktype = pcap_datalink(pcap);
-  struct pcap_pkthdr* header;
-  const u_char* data;
-  while (pcap_next_ex(pcap, &header, &data) == 1)
-    records.push_back({ Bytes(data, data + header->caplen), header->len, header->ts });
-  pcap_close(pcap);
-  return records;
-}
 
 // An ICMP echo request from 192.168.0.1 to 192.168.0.2 with 56 bytes of
 // data, as ping sends it, checksums filled in.
@@ -175,11 +145,9 @@ TEST_CASE("--pcap writes what tun_read and icmp_input pass, in order, readable b
   close(pipefd[1]);
   close(devnull);
 
-  int linktype = -1;
-  std::string error;
-  const std::vector<Record> records = read_capture(path.c_str(), &linktype, &error);
-  INFO(error);
-  CHECK(linktype == DLT_RAW);  // LINKTYPE_RAW (101) in the file: an IP header first
+  const PcapFile file = pcap_read_file(path);  // throws, failing the test, if libpcap cannot
+  const std::vector<PcapRecord>& records = file.records;
+  CHECK(file.linktype == DLT_RAW);  // LINKTYPE_RAW (101) in the file: an IP header first
   REQUIRE(records.size() == 2);
 
   SECTION("the first record is the request, byte for byte")
@@ -217,13 +185,9 @@ TEST_CASE("a capture made by a step reads back with libpcap", "[.pcapfile]")
 {
   const char* path = getenv("FAKETCP_PCAP_FILE");
   REQUIRE(path != nullptr);
-  int linktype = -1;
-  std::string error;
-  const std::vector<Record> records = read_capture(path, &linktype, &error);
-  INFO(error);
-  REQUIRE(error.empty());
-  CHECK(linktype == DLT_RAW);
-  for (const Record& r : records)
+  const PcapFile file = pcap_read_file(path);
+  CHECK(file.linktype == DLT_RAW);
+  for (const PcapRecord& r : file.records)
   {
     CHECK(r.data.size() == r.wire_len);  // nothing cut short by the snapshot length
     print_packet(r.data);

@@ -40,12 +40,12 @@ static void send_sentinel()
 {
   unsigned char p[40] = {};
   p[0] = 0x45;
-  fuzz::put16(p + 2, sizeof p);
+  put16(p + 2, sizeof p);
   p[8] = 64;
   p[9] = IPPROTO_TCP;
   memcpy(p + 12, &kServer, 4);
   memcpy(p + 16, &kClient, 4);
-  fuzz::put16(p + 10, static_cast<uint16_t>(~fuzz::sum16(p, 20)));
+  ip_fix_checksum(p, sizeof p);
   memcpy(p + 20, &kServerPort, 2);
   memcpy(p + 22, &kClientPort, 2);
   p[32] = 5 << 4;  // doff 5

@@ -28,6 +28,9 @@
 #include <netinet/tcp.h>
 
 #include "faketcp.h"  // ip_check
+// The tests' own RFC 1071 checksum, written apart from faketcp.cc's
+// in_checksum so that a bug there cannot hide itself; put16.
+#include "tests/support/reference.h"
 
 namespace fuzz
 {
@@ -74,27 +77,6 @@ inline void silence_stdout()
     die("freopen /dev/null");
 }
 
-// RFC 1071 once more, written apart from faketcp.cc's in_checksum so that a
-// bug there cannot hide itself: the sum of the 16-bit big-endian words, odd
-// byte padded with zero, carries folded back in.  Returns the folded sum
-// (0xffff when the checksum field is right), not its complement.
-inline uint16_t sum16(const unsigned char* p, size_t len, uint32_t sum = 0)
-{
-  for (size_t i = 0; i + 1 < len; i += 2)
-    sum += (p[i] << 8) | p[i + 1];
-  if (len & 1)
-    sum += p[len - 1] << 8;
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(sum);
-}
-
-inline void put16(unsigned char* p, uint16_t v)
-{
-  p[0] = static_cast<unsigned char>(v >> 8);
-  p[1] = static_cast<unsigned char>(v);
-}
-
 // Makes the checksums the flags ask for right, where the packet is long
 // enough to have them; leaves every other byte alone.
 inline void fix_checksums(unsigned char* p, size_t len, uint8_t flags)
@@ -105,31 +87,16 @@ inline void fix_checksums(unsigned char* p, size_t len, uint8_t flags)
   if (ihl < 20 || ihl > len)
     return;
   if (flags & kFixIcmpChecksum && p[9] == IPPROTO_ICMP)
-  {
-    size_t tot = (p[2] << 8) | p[3];
-    if (tot > len)
-      tot = len;
-    if (tot >= ihl + 4)
-    {
-      unsigned char* icmp = p + ihl;
-      put16(icmp + 2, 0);
-      put16(icmp + 2, static_cast<uint16_t>(~sum16(icmp, tot - ihl)));
-    }
-  }
+    icmp_fix_checksum(p, len);  // over tot_len, cut to len
   if (flags & kFixIpChecksum)
-  {
-    put16(p + 10, 0);
-    put16(p + 10, static_cast<uint16_t>(~sum16(p, ihl)));
-  }
+    ip_fix_checksum(p, len);
 }
 
 // Aborts, with the reason and the packet, so libFuzzer saves the input.
 [[noreturn]] inline void bad_reply(const char* why, const unsigned char* p, ssize_t len)
 {
   fprintf(stderr, "fuzz: the program wrote a bad packet: %s (%zd bytes)\n", why, len);
-  for (ssize_t i = 0; i < len && i < 64; ++i)
-    fprintf(stderr, "%02x%s", p[i], i % 16 == 15 ? "\n" : " ");
-  fprintf(stderr, "\n");
+  fprintf(stderr, "%s\n", hex(p, static_cast<size_t>(len < 64 ? len : 64)).c_str());
   abort();
 }
 
@@ -148,7 +115,7 @@ inline void check_reply(const unsigned char* p, ssize_t len)
     bad_reply("IP header is not 20 bytes (ihl != 5)", p, len);
   if (((p[2] << 8) | p[3]) != len)
     bad_reply("tot_len is not the datagram's length", p, len);
-  if (sum16(p, 20) != 0xffff)
+  if (!ip_checksum_ok(p, static_cast<size_t>(len)))
     bad_reply("bad IP header checksum", p, len);
   const unsigned char* l4 = p + 20;
   const size_t l4_len = static_cast<size_t>(len) - 20;
@@ -158,7 +125,7 @@ inline void check_reply(const unsigned char* p, ssize_t len)
       bad_reply("ICMP message shorter than 8 bytes", p, len);
     if (l4[0] != ICMP_ECHOREPLY || l4[1] != 0)
       bad_reply("ICMP message is not an echo reply", p, len);
-    if (sum16(l4, l4_len) != 0xffff)
+    if (!icmp_checksum_ok(p, static_cast<size_t>(len)))
       bad_reply("bad ICMP checksum", p, len);
   }
   else if (p[9] == IPPROTO_TCP)
@@ -168,13 +135,7 @@ inline void check_reply(const unsigned char* p, ssize_t len)
     const size_t doff = (l4[12] >> 4) * 4u;
     if (doff < 20 || doff > l4_len)
       bad_reply("TCP doff outside the segment", p, len);
-    // RFC 793 section 3.1: source, destination, zero, protocol, TCP length.
-    unsigned char pseudo[12];
-    memcpy(pseudo, p + 12, 8);
-    pseudo[8] = 0;
-    pseudo[9] = IPPROTO_TCP;
-    put16(pseudo + 10, static_cast<uint16_t>(l4_len));
-    if (sum16(l4, l4_len, sum16(pseudo, sizeof pseudo)) != 0xffff)
+    if (!tcp_checksum_ok(p, static_cast<size_t>(len)))  // pseudo-header included
       bad_reply("bad TCP checksum", p, len);
   }
   else

@@ -8,7 +8,6 @@
 // in the input format of fuzz_common.h: a flags byte, then the packet(s).
 #include <arpa/inet.h>
 #include <errno.h>
-#include <pcap/pcap.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +15,9 @@
 #include <string>
 #include <vector>
 
-typedef std::vector<unsigned char> Bytes;
+// Bytes, put16/put32 and the tests' own RFC 1071 checksum; the pcap reader.
+#include "tests/support/pcap_file.h"
+#include "tests/support/reference.h"
 
 // Flags byte of every seed: recompute IP and ICMP checksums (fuzz_common.h),
 // so the mutations of a seed stay past the checksum checks.
@@ -46,20 +47,6 @@ static void write_seed(const std::string& kind, const std::string& name, const B
   ++written;
 }
 
-static uint16_t checksum(const unsigned char* p, size_t len, uint32_t sum = 0)
-{
-  for (size_t i = 0; i + 1 < len; i += 2)
-    sum += (p[i] << 8) | p[i + 1];
-  if (len & 1)
-    sum += p[len - 1] << 8;
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
-}
-
-static void put16(unsigned char* p, uint32_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
-static void put32(unsigned char* p, uint32_t v) { put16(p, v >> 16); put16(p + 2, v); }
-
 const uint32_t kHost = 0xc0a80001;  // 192.168.0.1, the tunnel's own address
 const uint32_t kPeer = 0xc0a80002;  // 192.168.0.2, a host the program plays
 
@@ -69,8 +56,8 @@ static Bytes ip_packet(uint8_t protocol, uint32_t saddr, uint32_t daddr, const B
 {
   const size_t ihl = 20 + ip_options.size();
   Bytes p(ihl + l4.size());
-  p[0] = 0x40 | (ihl / 4);
-  put16(&p[2], p.size());
+  p[0] = static_cast<unsigned char>(0x40 | (ihl / 4));
+  put16(&p[2], static_cast<uint16_t>(p.size()));
   put16(&p[4], 0x1234);
   put16(&p[6], frag_off);  // DF, as Linux sends
   p[8] = 64;
@@ -79,17 +66,9 @@ static Bytes ip_packet(uint8_t protocol, uint32_t saddr, uint32_t daddr, const B
   put32(&p[16], daddr);
   memcpy(&p[20], ip_options.data(), ip_options.size());
   memcpy(&p[ihl], l4.data(), l4.size());
-  put16(&p[10], checksum(&p[0], ihl));
+  ip_fix_checksum(p);
   if (protocol == IPPROTO_TCP)
-  {
-    unsigned char pseudo[12];
-    memcpy(pseudo, &p[12], 8);
-    pseudo[8] = 0;
-    pseudo[9] = IPPROTO_TCP;
-    put16(pseudo + 10, l4.size());
-    const uint16_t partial = ~checksum(pseudo, 12);
-    put16(&p[ihl + 16], checksum(&p[ihl], l4.size(), partial));
-  }
+    tcp_fix_checksum(p);
   return p;
 }
 
@@ -102,7 +81,7 @@ static Bytes icmp(uint8_t type, uint8_t code, size_t data_len)
   put16(&m[6], 1);      // seq
   for (size_t i = 0; i < data_len; ++i)
     m[8 + i] = static_cast<unsigned char>(i);
-  put16(&m[2], checksum(m.data(), m.size()));
+  put16(&m[2], rfc1071_checksum(m.data(), m.size()));
   return m;
 }
 
@@ -204,37 +183,37 @@ static void hand_made()
 // Every packet of a capture, whatever link layer it was captured on.
 static void from_pcap(const char* path)
 {
-  char err[PCAP_ERRBUF_SIZE];
-  pcap_t* pcap = pcap_open_offline(path, err);
-  if (!pcap)
+  PcapFile file;
+  try
   {
-    fprintf(stderr, "make_seeds: %s (is it a pcap file?)\n", err);
+    file = pcap_read_file(path);
+  }
+  catch (const std::runtime_error& e)
+  {
+    fprintf(stderr, "make_seeds: %s (is it a pcap file?)\n", e.what());
     exit(1);
   }
   size_t skip;
-  switch (pcap_datalink(pcap))
+  switch (file.linktype)
   {
     case DLT_RAW: case DLT_IPV4: skip = 0; break;  // LINKTYPE_RAW is what --pcap writes
     case DLT_NULL: skip = 4; break;
     case DLT_EN10MB: skip = 14; break;
     case DLT_LINUX_SLL: skip = 16; break;
     default:
-      fprintf(stderr, "make_seeds: %s: link type %d not handled, skipped\n", path, pcap_datalink(pcap));
-      pcap_close(pcap);
+      fprintf(stderr, "make_seeds: %s: link type %d not handled, skipped\n", path, file.linktype);
       return;
   }
   std::string base = path;
   base = base.substr(base.rfind('/') + 1);
   base = base.substr(0, base.rfind('.'));
-  struct pcap_pkthdr* hdr;
-  const u_char* bytes;
   std::vector<Bytes> all;
   int n = 0;
-  while (pcap_next_ex(pcap, &hdr, &bytes) == 1)
+  for (const PcapRecord& r : file.records)
   {
-    if (hdr->caplen < skip)
+    if (r.data.size() < skip)
       continue;
-    Bytes p(bytes + skip, bytes + hdr->caplen);
+    Bytes p(r.data.begin() + skip, r.data.end());
     char name[64];
     snprintf(name, sizeof name, "-%03d", n++);
     write_seed("packet", base + name, with_flags(p));
@@ -243,7 +222,6 @@ static void from_pcap(const char* path)
       all.push_back(p);
   }
   write_seed("connect_one", base + "-first8", datagrams(all));
-  pcap_close(pcap);
 }
 
 int main(int argc, char* argv[])

@@ -1,8 +1,9 @@
 // tests/support/fixture.cc - see fixture.h.
 #include "tests/support/fixture.h"
 
+#include "tests/support/pcap_file.h"
+
 #include <errno.h>
-#include <pcap/pcap.h>
 #include <stdexcept>
 #include <stdlib.h>
 #include <string.h>
@@ -13,38 +14,30 @@
 
 std::vector<Bytes> read_pcap_file(const std::string& path)
 {
-  char errbuf[PCAP_ERRBUF_SIZE];
-  pcap_t* pcap = pcap_open_offline(path.c_str(), errbuf);
-  if (!pcap)
-    throw std::runtime_error(path + ": " + errbuf
+  PcapFile file;
+  try
+  {
+    file = pcap_read_file(path);
+  }
+  catch (const std::runtime_error& e)
+  {
+    throw std::runtime_error(std::string(e.what())
                              + " (fixtures come from tests/fixtures/capture.sh; run the tests"
                                " from the top of the repository, or set FAKETCP_FIXTURES)");
+  }
   // libpcap reports LINKTYPE_RAW (101 in the file) as DLT_RAW, which is 12
   // on Linux and 14 on some BSDs; LINKTYPE_IPV4 (228) stays 228.
-  const int linktype = pcap_datalink(pcap);
+  const int linktype = file.linktype;
   if (linktype != DLT_RAW && linktype != 12 && linktype != 14 && linktype != DLT_IPV4)
-  {
-    pcap_close(pcap);
     throw std::runtime_error(path + ": link type " + std::to_string(linktype)
                              + ", expected raw IPv4 (LINKTYPE_RAW 101 or LINKTYPE_IPV4 228)");
-  }
   std::vector<Bytes> packets;
-  struct pcap_pkthdr* header;
-  const u_char* bytes;
-  int rc;
-  while ((rc = pcap_next_ex(pcap, &header, &bytes)) == 1)
+  for (const PcapRecord& r : file.records)
   {
-    if (header->caplen != header->len)
-    {
-      pcap_close(pcap);
+    if (r.data.size() != r.wire_len)
       throw std::runtime_error(path + ": a packet was cut by the snapshot length");
-    }
-    packets.emplace_back(bytes, bytes + header->caplen);
+    packets.push_back(r.data);
   }
-  const std::string error = rc == PCAP_ERROR ? pcap_geterr(pcap) : "";
-  pcap_close(pcap);
-  if (!error.empty())
-    throw std::runtime_error(path + ": " + error);
   return packets;
 }
 
@@ -68,31 +61,9 @@ int Packet::tot_len() const
   return ntohs(ip()->tot_len);
 }
 
-// The same sum as in_checksum, written the plain way (big-endian words), so
-// that the tests do not check the programs' checksums with the programs' code.
-static uint32_t add_words(const unsigned char* p, size_t len, uint32_t sum)
-{
-  for (size_t i = 0; i + 1 < len; i += 2)
-    sum += (p[i] << 8) | p[i + 1];
-  if (len % 2)
-    sum += p[len - 1] << 8;
-  return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum & 0xffff);
-}
-
 void Packet::fix_ip_checksum()
 {
-  unsigned char* p = data();
-  p[10] = p[11] = 0;
-  const uint16_t check = fold(add_words(p, iphdr_len(), 0));
-  p[10] = check >> 8;
-  p[11] = check & 0xff;
+  ip_fix_checksum(data(), size_);
 }
 
 void Packet::insert_ip_options(const Bytes& options)
@@ -174,43 +145,4 @@ void Wire::deliver(const Bytes& packet)
 {
   if (send(peer, packet.data(), packet.size(), 0) != static_cast<ssize_t>(packet.size()))
     throw std::runtime_error(std::string("send: ") + strerror(errno));
-}
-
-// ---------------------------------------------------------------- checksums
-
-bool ip_checksum_ok(const Bytes& packet)
-{
-  if (packet.size() < 20 || packet.size() < (packet[0] & 0x0f) * 4u)
-    return false;
-  return fold(add_words(packet.data(), (packet[0] & 0x0f) * 4u, 0)) == 0;
-}
-
-// The transport part of an IPv4 packet: from past the IP header to tot_len.
-static bool transport(const Bytes& packet, size_t* begin, size_t* end)
-{
-  if (packet.size() < 20)
-    return false;
-  *begin = (packet[0] & 0x0f) * 4u;
-  *end = (packet[2] << 8) | packet[3];
-  return *begin >= 20 && *begin <= *end && *end <= packet.size();
-}
-
-bool tcp_checksum_ok(const Bytes& packet)
-{
-  size_t begin, end;
-  if (!transport(packet, &begin, &end) || packet[9] != IPPROTO_TCP)
-    return false;
-  // RFC 793 section 3.1: source, destination, zero, protocol, TCP length.
-  uint32_t sum = add_words(packet.data() + 12, 8, 0);
-  sum += IPPROTO_TCP;
-  sum += static_cast<uint32_t>(end - begin);
-  return fold(add_words(packet.data() + begin, end - begin, sum)) == 0;
-}
-
-bool icmp_checksum_ok(const Bytes& packet)
-{
-  size_t begin, end;
-  if (!transport(packet, &begin, &end) || packet[9] != IPPROTO_ICMP)
-    return false;
-  return fold(add_words(packet.data() + begin, end - begin, 0)) == 0;
 }

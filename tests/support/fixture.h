@@ -3,13 +3,13 @@
 // socketpair that stands in for the tun fd.
 #pragma once
 
+#include "tests/support/reference.h"  // Bytes, the reference checksums
+
 #include <stdint.h>
 #include <string>
 #include <vector>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
-
-using Bytes = std::vector<unsigned char>;
 
 // Every packet of a pcap file whose packets start with an IPv4 header:
 // link type RAW (LINKTYPE_RAW 101, what --pcap and `tcpdump -i tun0 -w`
@@ -40,7 +40,8 @@ class Packet
   const unsigned char* payload() const { return data() + iphdr_len(); }
   const struct tcphdr* tcp() const { return reinterpret_cast<const struct tcphdr*>(payload()); }
 
-  // Recomputes the IP header checksum after a test has changed the header.
+  // Recomputes the IP header checksum after a test has changed the header
+  // (ip_fix_checksum of tests/support/reference.h).
   void fix_ip_checksum();
   // Inserts IP options (a multiple of 4 bytes) after the 20-byte header,
   // fixing ihl, tot_len and the header checksum.
@@ -86,10 +87,3 @@ struct Wire
   int fd = -1;
   int peer = -1;
 };
-
-// True when the IP header checksum of `packet` verifies (sums to zero).
-bool ip_checksum_ok(const Bytes& packet);
-// True when the TCP checksum of an IPv4 packet verifies, pseudo-header included.
-bool tcp_checksum_ok(const Bytes& packet);
-// True when the ICMP checksum of an IPv4 packet verifies.
-bool icmp_checksum_ok(const Bytes& packet);

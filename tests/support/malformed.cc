@@ -86,32 +86,18 @@ Outcome main_loop_once(const Bytes& bytes, TcpInput tcp_input)
   return o;
 }
 
-void put16(Bytes& p, size_t at, uint16_t value)
-{
-  p.at(at) = static_cast<unsigned char>(value >> 8);
-  p.at(at + 1) = static_cast<unsigned char>(value & 0xff);
-}
-
-void refresh_ip_checksum(Bytes& p)
-{
-  if (p.size() < 20)
-    return;
-  size_t len = (p[0] & 0x0f) * 4u;
-  if (len > p.size())
-    len = p.size();
-  put16(p, 10, 0);
-  const uint16_t check = in_checksum(p.data(), static_cast<int>(len));
-  memcpy(&p[10], &check, 2);  // in_checksum's result is in network order already
-}
-
 void set_tot_len(Bytes& p, int tot_len)
 {
-  put16(p, 2, static_cast<uint16_t>(tot_len));
-  refresh_ip_checksum(p);
+  if (p.size() < 20)
+    throw std::out_of_range("set_tot_len: the packet is shorter than an IP header");
+  put16(&p[2], static_cast<uint16_t>(tot_len));
+  ip_fix_checksum(p);
 }
 
 void set_frag_off(Bytes& p, uint16_t frag_off)
 {
-  put16(p, 6, frag_off);
-  refresh_ip_checksum(p);
+  if (p.size() < 20)
+    throw std::out_of_range("set_frag_off: the packet is shorter than an IP header");
+  put16(&p[6], frag_off);
+  ip_fix_checksum(p);
 }

@@ -45,10 +45,7 @@ class StdoutCapture
   int saved_ = -1;
 };
 
-// Edits of a raw packet for building malformed ones.  Offsets are bytes.
-void put16(Bytes& p, size_t at, uint16_t value);  // stored big-endian
-void set_tot_len(Bytes& p, int tot_len);          // and fixes the header checksum
-void set_frag_off(Bytes& p, uint16_t frag_off);   // flags and offset; fixes it too
-// The IP header checksum over min(ihl * 4, size) bytes, so that a packet
-// whose header runs past the read still gets a well-defined one.
-void refresh_ip_checksum(Bytes& p);
+// Edits of a raw packet for building malformed ones; each fixes the IP
+// header checksum after (ip_fix_checksum of tests/support/reference.h).
+void set_tot_len(Bytes& p, int tot_len);
+void set_frag_off(Bytes& p, uint16_t frag_off);  // flags and offset

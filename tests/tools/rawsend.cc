@@ -41,20 +41,9 @@
 #include <algorithm>  // std::copy, std::min
 #include <vector>
 
-typedef std::vector<unsigned char> Bytes;
-
-// RFC 1071, kept separate from faketcp.cc on purpose: a test tool should not
-// share the code it tests.
-static uint16_t checksum(const unsigned char* p, size_t len, uint32_t sum = 0)
-{
-  for (size_t i = 0; i + 1 < len; i += 2)
-    sum += (p[i] << 8) | p[i + 1];
-  if (len & 1)
-    sum += p[len - 1] << 8;
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
-}
+// Bytes, put16 and the RFC 1071 checksum: the tests' own, kept apart from
+// faketcp.cc on purpose (a test tool should not share the code it tests).
+#include "tests/support/reference.h"
 
 static uint32_t g_saddr, g_daddr;  // network byte order
 
@@ -79,20 +68,8 @@ static Bytes ip_packet(int protocol, const Bytes& payload, const Bytes& options 
   // std::copy, not memcpy: an empty vector's data() may be a null pointer.
   std::copy(options.begin(), options.end(), pkt.begin() + 20);
   std::copy(payload.begin(), payload.end(), pkt.begin() + 20 + options.size());
-  const uint16_t sum = checksum(pkt.data(), 20 + options.size());
-  pkt[10] = sum >> 8;
-  pkt[11] = sum & 0xff;
+  ip_fix_checksum(pkt);
   return pkt;
-}
-
-// Recomputes the IP header checksum after a field was changed on purpose.
-static void fix_ip_checksum(Bytes* pkt)
-{
-  (*pkt)[10] = (*pkt)[11] = 0;
-  const size_t hlen = std::min<size_t>(((*pkt)[0] & 0x0f) * 4, pkt->size());
-  const uint16_t sum = checksum(pkt->data(), hlen);
-  (*pkt)[10] = sum >> 8;
-  (*pkt)[11] = sum & 0xff;
 }
 
 // A TCP header with the given doff and flags byte, then `extra` bytes of
@@ -102,27 +79,20 @@ static Bytes tcp_segment(int doff, uint8_t flags, size_t extra)
 {
   Bytes seg(20 + extra, 0xab);
   const uint16_t sport = 40000, dport = 2000;
-  seg[0] = sport >> 8; seg[1] = sport & 0xff;
-  seg[2] = dport >> 8; seg[3] = dport & 0xff;
-  const uint32_t seq = htonl(1000), ack = htonl(2000);
-  memcpy(&seg[4], &seq, 4);
-  memcpy(&seg[8], &ack, 4);
+  put16(&seg[0], sport);
+  put16(&seg[2], dport);
+  put32(&seg[4], 1000);             // seq
+  put32(&seg[8], 2000);             // ack
   seg[12] = static_cast<unsigned char>(doff << 4);
   seg[13] = flags;
-  seg[14] = 0x10; seg[15] = 0x00;  // window 4096
-  seg[16] = seg[17] = 0;            // checksum, below
-  seg[18] = seg[19] = 0;            // urgent pointer
-  unsigned char pseudo[12];
-  memcpy(pseudo, &g_saddr, 4);
-  memcpy(pseudo + 4, &g_daddr, 4);
-  pseudo[8] = 0;
-  pseudo[9] = IPPROTO_TCP;
-  pseudo[10] = static_cast<unsigned char>(seg.size() >> 8);
-  pseudo[11] = static_cast<unsigned char>(seg.size() & 0xff);
-  uint32_t sum = static_cast<uint16_t>(~checksum(pseudo, sizeof pseudo));
-  const uint16_t check = checksum(seg.data(), seg.size(), sum);
-  seg[16] = check >> 8;
-  seg[17] = check & 0xff;
+  put16(&seg[14], 4096);            // window
+  put16(&seg[16], 0);               // checksum, below
+  put16(&seg[18], 0);               // urgent pointer
+  // The pseudo-header's addresses are the ones ip_packet will write.
+  unsigned char ip[20] = {};
+  memcpy(ip + 12, &g_saddr, 4);
+  memcpy(ip + 16, &g_daddr, 4);
+  put16(&seg[16], rfc1071_checksum(seg.data(), seg.size(), tcp_pseudo_header_sum(ip, seg.size())));
   return seg;
 }
 
@@ -132,11 +102,9 @@ static Bytes icmp_echo(size_t payload_len, bool good_sum = true)
   msg[0] = 8;   // echo request
   msg[1] = 0;
   msg[2] = msg[3] = 0;
-  msg[4] = 0x12; msg[5] = 0x34;  // id
-  msg[6] = 0; msg[7] = 1;        // sequence
-  const uint16_t sum = checksum(msg.data(), msg.size()) ^ (good_sum ? 0 : 0x0101);
-  msg[2] = sum >> 8;
-  msg[3] = sum & 0xff;
+  put16(&msg[4], 0x1234);  // id
+  put16(&msg[6], 1);       // sequence
+  put16(&msg[2], rfc1071_checksum(msg.data(), msg.size()) ^ (good_sum ? 0 : 0x0101));
   return msg;
 }
 
@@ -215,25 +183,25 @@ static std::vector<Case> make_cases()
   Bytes p;
   cases.push_back({ "1 byte", kPacket, Bytes(1, 0x45) });
   cases.push_back({ "19 bytes", kPacket, first(echo, 19) });
-  p = echo; p[0] = 0x40; fix_ip_checksum(&p);
+  p = echo; p[0] = 0x40; ip_fix_checksum(p);
   cases.push_back({ "ihl 0", kPacket, p });
-  p = echo; p[0] = 0x44; fix_ip_checksum(&p);
+  p = echo; p[0] = 0x44; ip_fix_checksum(p);
   cases.push_back({ "ihl 4", kPacket, p });
-  p = echo; p[0] = 0x4f; fix_ip_checksum(&p);
+  p = echo; p[0] = 0x4f; ip_fix_checksum(p);
   cases.push_back({ "ihl 15 in a 52-byte packet", kPacket, p });
-  p = echo; p[2] = 0; p[3] = 0; fix_ip_checksum(&p);
+  p = echo; p[2] = 0; p[3] = 0; ip_fix_checksum(p);
   cases.push_back({ "tot_len 0", kPacket, p });
-  p = echo; p[2] = 0; p[3] = 19; fix_ip_checksum(&p);
+  p = echo; p[2] = 0; p[3] = 19; ip_fix_checksum(p);
   cases.push_back({ "tot_len 19", kPacket, p });
-  p = echo; p[2] = 0xff; p[3] = 0xff; fix_ip_checksum(&p);
+  p = echo; p[2] = 0xff; p[3] = 0xff; ip_fix_checksum(p);
   cases.push_back({ "tot_len 65535", kPacket, p });
-  p = echo; p[2] = 0; p[3] = static_cast<unsigned char>(echo.size() + 1); fix_ip_checksum(&p);
+  p = echo; p[2] = 0; p[3] = static_cast<unsigned char>(echo.size() + 1); ip_fix_checksum(p);
   cases.push_back({ "tot_len one beyond", kPacket, p });
   p = echo; p[11] ^= 0x01;
   cases.push_back({ "wrong IP checksum", kPacket, p });
-  p = echo; p[0] = 0x55; fix_ip_checksum(&p);
+  p = echo; p[0] = 0x55; ip_fix_checksum(p);
   cases.push_back({ "version 5", kPacket, p });
-  p = echo; p[0] = 0x05; fix_ip_checksum(&p);
+  p = echo; p[0] = 0x05; ip_fix_checksum(p);
   cases.push_back({ "version 0", kPacket, p });
   p = Bytes(40, 0); p[0] = 0x60;
   cases.push_back({ "IPv6 header only", kPacket, p });
@@ -241,7 +209,7 @@ static std::vector<Case> make_cases()
   p = echo; p.resize(echo.size() + 13, 0xee);
   cases.push_back({ "13 bytes past tot_len", kPacket, p });
   // tot_len cuts a TCP header short, though the bytes are there.
-  p = ip_packet(IPPROTO_TCP, tcp_segment(5, SYN, 0)); p[3] = 30; fix_ip_checksum(&p);
+  p = ip_packet(IPPROTO_TCP, tcp_segment(5, SYN, 0)); p[3] = 30; ip_fix_checksum(p);
   cases.push_back({ "tot_len cuts tcp header", kPacket, p });
   return cases;
 }
