@@ -98,8 +98,9 @@ TEST_CASE("a buffer with its checksum inserted sums to zero, odd lengths too", "
 // ---------------------------------------------------------------- on captured packets
 
 TEST_CASE("tcp_checksum of the kernel's captured SYN gives the checksum the kernel wrote",
-          "[tcp][checksum]")
+          "[tcp][checksum][kernel]")
 {
+  // [kernel]: the expected checksum is the one Linux wrote in its own SYN.
   Packet syn = find_tcp(read_fixture("rejectall.pcap"), TH_SYN);
   const int seg_len = syn.tot_len() - syn.iphdr_len();
   REQUIRE(seg_len == syn.tcp()->doff * 4);  // a SYN with options, no data

@@ -3,6 +3,7 @@
 // 57, 1472), writing into a socketpair instead of tun0.
 #include "faketcp.h"
 #include "tests/support/fixture.h"
+#include "tests/support/packet_diff.h"
 
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
@@ -49,8 +50,10 @@ TEST_CASE("the icmpecho fixture holds four requests, each followed by its reply"
 }
 
 TEST_CASE("icmp_input answers every captured echo request with the captured reply, byte for byte",
-          "[step1][icmp]")
+          "[step1][icmp][golden]")
 {
+  // [golden]: the expected replies are icmpecho's own, as capture.sh recorded
+  // them (ping got each), not packets of the kernel.
   const std::vector<Exchange> all = exchanges();
   REQUIRE(all.size() == 4);
   const size_t i = GENERATE(0, 1, 2, 3);
@@ -61,15 +64,16 @@ TEST_CASE("icmp_input answers every captured echo request with the captured repl
   Wire wire;
   feed(wire, x.input);
   const Bytes reply = wire.written();
-  REQUIRE(reply.size() == x.reply.size());
-  CHECK(reply == x.reply);
+  CHECK(packet_diff(x.reply, reply) == "");
   CHECK(ip_checksum_ok(reply));
   CHECK(icmp_checksum_ok(reply));
   CHECK(wire.written().empty());  // one reply, no more
 }
 
-TEST_CASE("a request with IP options gets a reply with a clean 20-byte IP header", "[step1][icmp][ip]")
+TEST_CASE("a request with IP options gets a reply with a clean 20-byte IP header",
+          "[step1][icmp][ip][golden]")
 {
+  // [golden]: expected is icmpecho's own captured reply to the request without options.
   const std::vector<Exchange> all = exchanges();
   REQUIRE(all.size() == 4);
   const size_t i = GENERATE(0, 2);  // an even and an odd ICMP length
@@ -90,7 +94,7 @@ TEST_CASE("a request with IP options gets a reply with a clean 20-byte IP header
   REQUIRE(reply.size() >= 20);
   CHECK((reply[0] & 0x0f) == 5);
   // Everything else as the captured reply to the request without options.
-  CHECK(reply == all[i].reply);
+  CHECK(packet_diff(all[i].reply, reply) == "");
   CHECK(ip_checksum_ok(reply));
   CHECK(icmp_checksum_ok(reply));
 }

@@ -1,0 +1,24 @@
+// tests/support/packet_diff.h - what differs between two packets, said field
+// by field, for the tests that compare packets byte for byte.
+#pragma once
+
+#include "tests/support/reference.h"
+
+#include <string>
+
+// One line for each field of `actual` that differs from `expected`, named
+// as a student reads the packet, with what was written and what was wanted:
+//
+//   RST+ACK: tcp ack is 1001, want 1002
+//
+// It walks the IPv4 header (options included), then the TCP or ICMP header,
+// the payload, and any bytes past tot_len; each packet by its own ihl, doff
+// and tot_len.  The packet is named after `expected`: its TCP flags
+// ("SYN+ACK"), its ICMP type ("echo reply"), or "IPv4 packet".  Bytes that
+// are not an IPv4 packet are compared as bytes.  Returns "" when the two are
+// the same bytes, so that a test writes
+//
+//   CHECK(packet_diff(want, got) == "");
+//
+// and a failure prints the lines.  At most 12 lines, then how many more.
+std::string packet_diff(const Bytes& expected, const Bytes& actual);
