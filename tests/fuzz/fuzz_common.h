@@ -81,10 +81,7 @@ inline void silence_stdout()
 // enough to have them; leaves every other byte alone.
 inline void fix_checksums(unsigned char* p, size_t len, uint8_t flags)
 {
-  if (len < 20 || (p[0] >> 4) != 4)
-    return;
-  const size_t ihl = (p[0] & 0x0f) * 4u;
-  if (ihl < 20 || ihl > len)
+  if (ip_header_len(p, len) == 0)  // not an IPv4 header that fits: leave it
     return;
   if (flags & kFixIcmpChecksum && p[9] == IPPROTO_ICMP)
     icmp_fix_checksum(p, len);  // over tot_len, cut to len
