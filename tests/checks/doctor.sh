@@ -16,7 +16,7 @@
 # programs not built, in a copy of the repository (git archive).  Nothing on
 # the host changes.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 T=$(mktemp -d)
 chmod 755 "$T"   # run as root, the doctor probes as user nobody
 trap 'rm -rf "$T"' EXIT
@@ -88,7 +88,7 @@ fake()
 # Every line is a check, a fix under a problem, or the summary; as root with
 # /dev/net/tun (these build machines) the steps run, so the status is 0.
 run scripts/doctor
-base=$rc
+base=$rc base_out=$out
 heads=$(grep -v '^     ' <<< "$out" | sed -E 's/^(ok  |warn|FAIL) ([^:]*):.*/\2/' | tr '\n' '|')
 if grep -vqE '^(ok   |warn |FAIL |     fix: |     修复：|     fix / 修复: )' <<< "$out"; then
   fail "this machine: a line that is no check nor fix: $(grep -vE '^(ok  |warn|FAIL|     )' <<< "$out" | head -n 1)"
@@ -99,6 +99,14 @@ elif [ "$(id -u)" = 0 ] && [ -e /dev/net/tun ] && [ "$rc" != 0 ]; then
 else
   pass "this machine: $(grep -c . <<< "$out") lines, exit $rc"
 fi
+
+if [ "$(id -u)" = 0 ] && setpriv --reuid=65534 true 2> /dev/null; then
+  run setpriv --reuid=65534 --regid=65534 --clear-groups scripts/doctor
+  expect_ok "an ordinary user is told the steps run with sudo or root-free" "privileges: uid 65534, not root"
+fi
+run make -s doctor
+[ "$rc" = "$base" ] && grep -q '^ok   summary' <<< "$out" && pass "make doctor runs it" ||
+  fail "make doctor: exit $rc"$'\n'"$(shown)"
 
 # ---------------------------------------------------------------- kernel
 echo "Linux version 4.4.0-19041-Microsoft (Microsoft@Microsoft.com) (gcc version 5.4.0 (GCC) ) #1237-Microsoft" > "$T/wsl1"
@@ -125,6 +133,13 @@ expect "no /dev/net/tun on a host names modprobe, and no step runs (exit 1)" "FA
 run env DOCTOR_TUN="$T/none" DOCTOR_ROOT="$T/docker" scripts/doctor
 expect "no /dev/net/tun in a container names its flags (exit 1)" \
        "FAIL $T/none: missing in this docker container" "--cap-add=NET_ADMIN --device=/dev/net/tun" 1
+mkdir -p "$T/podman/run" "$T/lxc/run/systemd"
+touch "$T/podman/run/.containerenv"
+echo lxc > "$T/lxc/run/systemd/container"
+for kind in podman lxc; do
+  run env DOCTOR_TUN="$T/none" DOCTOR_ROOT="$T/$kind" scripts/doctor
+  expect "no /dev/net/tun in $kind names the container" "FAIL $T/none: missing in this $kind container" "--device=/dev/net/tun" 1
+done
 touch "$T/tun000" "$T/tun666"
 chmod 000 "$T/tun000"
 chmod 666 "$T/tun666"
@@ -136,7 +151,8 @@ expect_ok "a /dev/net/tun of mode 0666 is ok" "$T/tun666: present, an ordinary u
 # ---------------------------------------------------------------- user namespaces
 # unshare fails as on Ubuntu 24.04; the fake /proc/sys says why.
 nouserns=$(fake unshare "unshare: write failed /proc/self/uid_map: Operation not permitted")
-sysctls()   # sysctls NAME=VALUE...: a fake /proc/sys with Debian's values but these
+# sysctls NAME=VALUE...: prints a fake /proc/sys, Debian's values but these.
+sysctls()
 {
   local dir s
   dir=$(mktemp -d "$T/sys.XXXX")
@@ -159,10 +175,10 @@ run env PATH="$nouserns:$PATH" DOCTOR_PROC_SYS="$(sysctls)" DOCTOR_ROOT="$T/host
 expect "a failing unshare elsewhere shows its error" \
        "FAIL user namespaces: 'unshare -rn' fails (unshare: write failed /proc/self/uid_map" "ask the admin"
 run env DOCTOR_PROC_SYS="$(sysctls kernel/apparmor_restrict_unprivileged_userns=1)" scripts/doctor
-if grep -q "^FAIL user namespaces" <<< "$out" && ! grep -q "^FAIL user namespaces: AppArmor" <<< "$out"; then
-  skip "the AppArmor sysctl alone: user namespaces do not work here"
-else
+if grep -q "^ok   user namespaces:" <<< "$base_out"; then
   expect_ok "the AppArmor sysctl alone does not fail a working unshare" "user namespaces:"
+else
+  skip "the AppArmor sysctl alone: user namespaces do not work here"
 fi
 
 # ---------------------------------------------------------------- routes, tun0
@@ -191,6 +207,8 @@ else
   expect "a persistent tun0 left over names ip link delete" "warn tun0: left over, persistent" "sudo ip link delete tun0" "$base"
   in_netns "ip tuntap add dev tun0 mode tap && scripts/doctor"
   expect "a tun0 that is a TAP device names -i" "warn tun0: exists and is no TUN device" "-i tun7"
+  in_netns "ip tuntap add dev tun7 mode tun && scripts/doctor -i tun7"
+  expect "-i's device is the one checked" "warn tun7: left over, persistent" "sudo ip link delete tun7" "$base"
   if [ -x "$BIN/icmpecho" ]; then
     in_netns "timeout 20 $BIN/icmpecho -i tun0 > /dev/null 2>&1 & t=\$!
               for i in \$(seq 50); do ip link show tun0 > /dev/null 2>&1 && break; sleep 0.1; done
@@ -243,6 +261,8 @@ fi
 
 # ---------------------------------------------------------------- options
 # -a and -i are judged by the steps' own parser (when built), else by ip.
+run scripts/doctor -h
+[ "$rc" = 0 ] && [[ $out == "usage: scripts/doctor "* ]] && pass "scripts/doctor -h prints its usage" || fail "-h: $out"
 for bad in "-a 10.0.0.1/31" "-a 192.168.0.0" "-i a/b" "-a" "--bogus"; do
   run scripts/doctor $bad
   [ "$rc" = 2 ] && pass "scripts/doctor $bad exits 2" || fail "scripts/doctor $bad: exit $rc, expected 2"
