@@ -85,7 +85,8 @@ done
 
 # Words for the builders, not the readers.
 for page in "${pages[@]}"; do
-  hits=$(awk '/^[ \t]*```/ { fenced = !fenced; next } !fenced { print FNR ": " $0 }' "$page" |
+  # Inline code (`issue`) is a name, not a word of the text.
+  hits=$(awk '/^[ \t]*```/ { fenced = !fenced; next } !fenced { gsub(/`[^`]*`/, ""); print FNR ": " $0 }' "$page" |
          grep -iwE 'issues?|targets?')
   if [ -z "$hits" ]; then
     echo "PASS docs_lint words $page"
