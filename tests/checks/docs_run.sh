@@ -24,10 +24,15 @@
 cd "$FAKETCP_ROOT" || exit 1
 
 # ------------------------------------------------------------ one block
-# docs_run.sh --block DIR: inside the namespaces.  DIR holds step, args,
-# before, ready, status, block (the lines) and gets out, trace, prog.out.
+# docs_run.sh --block DIR [private-tmp]: inside the namespaces.  DIR holds
+# step, args, before, ready, status, block (the lines) and gets out, trace,
+# prog.out.  private-tmp (only in a mount namespace of our own): the block
+# gets a /tmp of its own, so that two runs at once do not share /tmp/in.
 if [ "${1:-}" = --block ]; then
   dir=$2
+  if [ "${3:-}" = private-tmp ]; then
+    mount -t tmpfs -o size=64m tmpfs /tmp || { echo "cannot mount a private /tmp" >"$dir/error"; exit 1; }
+  fi
   ip link set lo up
   step=$(cat "$dir/step") args=$(cat "$dir/args") before=$(cat "$dir/before")
   ready=$(cat "$dir/ready")
@@ -73,7 +78,10 @@ fi
 require_root docs_run
 require_tools docs_run nc ping tcpdump ss timeout
 require_built docs_run "$FAKETCP_BIN"/{icmpecho,rejectall,acceptall,discardall,connectmany,echoall} "$FAKETCP_BIN/tests/bin/holdserver"
-make_scratch
+# The scratch directory is outside /tmp: each block mounts a /tmp of its own.
+T_DIR=$(mktemp -d /var/tmp/faketcp-docs.XXXXXX)
+trap cleanup EXIT
+trap 'exit 143' TERM INT
 nblock=0
 
 # Masks every number, so that a run compares with the captured output.
@@ -111,7 +119,7 @@ run_block() {
     sed -e ':a' -e '/\\$/N; s/\\\n//; ta' >"$d/block"
   echo "$step" >"$d/step"; echo "$args" >"$d/args"; echo "$before" >"$d/before"
   echo "$ready" >"$d/ready"; echo "$status" >"$d/status"
-  timeout -k 3 "$limit" unshare -n -p -f -m --mount-proc --kill-child -- bash "$0" --block "$d" >"$d/runner.out" 2>&1
+  timeout -k 3 "$limit" unshare -n -p -f -m --mount-proc --kill-child -- bash "$0" --block "$d" private-tmp >"$d/runner.out" 2>&1
   local rc=$?
   local last
   last=$(tail -n 1 "$d/trace")
