@@ -168,21 +168,19 @@ void tcp_send_syn(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16
 }
 
 // Reads packets and serves each as the main loop does until one answers a
-// SYN of ours (an RST, or a SYN+ACK acking our 123456), or until deadline
-// (in now_ms()) has passed.  *from gets the answer's addresses and ports,
-// *accepted whether it was the SYN+ACK.  Returns false when none came in
-// time; with a deadline already past, it reads what is queued, once.
+// SYN of ours (an RST, or a SYN+ACK acking our 123456); *from gets its
+// addresses and ports, *accepted whether it was the SYN+ACK.  Returns false
+// when none came before deadline (in now_ms()).  A deadline of 0 reads only
+// what is already queued, from a non-blocking fd (connect_window's).
 bool wait_answer(int fd, int64_t deadline, SocketAddr* from, bool* accepted)
 {
-  for (bool first = true;; first = false)
+  for (;;)
   {
     // poll() before read(): a read() on the tun fd would wait forever for a
     // server that never answers.
     const int64_t left = deadline - now_ms();
-    if (left <= 0 && !first)
-      return false;  // no answer in time
     struct pollfd pfd = { fd, POLLIN, 0 };
-    const int ready = poll(&pfd, 1, left > 0 ? static_cast<int>(left) : 0);
+    const int ready = deadline == 0 ? 1 : left > 0 ? poll(&pfd, 1, static_cast<int>(left)) : 0;
     if (ready < 0 && errno == EINTR)
       continue;
     if (ready < 0)
@@ -200,6 +198,8 @@ bool wait_answer(int fd, int64_t deadline, SocketAddr* from, bool* accepted)
     };
 
     int nread = tun_read(fd, buf, sizeof buf);
+    if (nread < 0 && deadline == 0 && (errno == EAGAIN || errno == EINTR))
+      return false;  // nothing more queued
     if (nread < 0)
     {
       perror("read from tunnel interface");
