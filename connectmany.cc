@@ -171,7 +171,8 @@ void tcp_send_syn(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16
 // SYN of ours (an RST, or a SYN+ACK acking our 123456); *from gets its
 // addresses and ports, *accepted whether it was the SYN+ACK.  Returns false
 // when none came before deadline (in now_ms()).  A deadline of 0 reads only
-// what is already queued, from a non-blocking fd (connect_window's).
+// what is already queued, from a non-blocking fd (connect_window's).  Exits
+// 1 when poll() or read() fails: the tun fd is unusable.
 bool wait_answer(int fd, int64_t deadline, SocketAddr* from, bool* accepted)
 {
   for (;;)
@@ -224,7 +225,8 @@ bool wait_answer(int fd, int64_t deadline, SocketAddr* from, bool* accepted)
 // Plays one client: sends a SYN from saddr:sport to daddr:dport (all in
 // network byte order), then waits for the server's answer, at most
 // timeout_ms.  Returns true when the server accepted (its SYN+ACK, which
-// tcp_input has acked), false when it refused (RST) or stayed silent.
+// tcp_input has acked), false when it refused (RST) or stayed silent.  Exits
+// as wait_answer does.
 // Packets that are not the answer are served as the main loop serves them,
 // not mistaken for it (the article takes whatever comes next).
 bool connect_one(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16_t sport,

@@ -94,5 +94,6 @@ typedef void (*TcpInput)(int fd, const void* input, const void* payload, int tot
 // What every step's main loop does with the nread bytes read() returned:
 // ip_check, then icmp_input for ICMP, tcp_input for TCP (icmpecho passes
 // nullptr: it serves ICMP alone), and nothing for another protocol; a packet
-// ip_check refuses goes to bad_packet.  Returns ip_check's verdict.
+// ip_check refuses goes to bad_packet.  Returns ip_check's verdict.  buf is
+// aligned for struct iphdr, as the steps' `union { buf; iphdr; }` is.
 bool ip_input(int fd, const void* buf, int nread, TcpInput tcp_input);

@@ -35,7 +35,8 @@ void progress_print(long established, long done, long count, int64_t start);
 void progress_clear();
 
 // -w N: connect_many's handshakes, in_flight of them at a time.  Prints the
-// summary line and returns how many handshakes completed.
+// summary line and returns how many handshakes completed.  Exits 1 when the
+// tun fd fails, as wait_answer does.
 int connect_window(int fd, const char* ipstr, int port, int count);
 
 // -x: exits, with status 0 when all_established, else 1.  Returns without -x.
