@@ -63,20 +63,23 @@ run_as() {
   else
     tmx capture-pane -p >"$out/pane"; fail "$name: ping" "no '2 received' in 10 s" "$out/pane"
   fi
-  # A second terminal: --join sees tun0, and tcpdump there sees the pings.
-  tmx new-window -d -t netns:1 "scripts/netns --join ip -4 -br addr show tun0 > $out/join-$who 2>&1; sleep 5"
-  if wait_for 5 grep -qs '^tun0 .*192\.168\.0\.1/24' "$out/join-$who"; then
-    pass "$name: 'scripts/netns --join ip addr show tun0' sees the first shell's tun0 at 192.168.0.1/24"
+  # A second terminal, 'scripts/netns --join': the same tun0, the same prompt.
+  tmx new-window -d -t netns:1 scripts/netns --join
+  wait_for 10 shows netns:1.0 '^\(faketcp netns\) '
+  type_in netns:1.0 'ip -4 -br addr show tun0'
+  if wait_for 5 shows netns:1.0 '^tun0 .*192\.168\.0\.1/24'; then
+    pass "$name: 'scripts/netns --join' has the prompt and sees the first shell's tun0 at 192.168.0.1/24"
   else
-    fail "$name: --join" "no tun0 at 192.168.0.1/24" "$out/join-$who"
+    tmx capture-pane -p -t netns:1.0 >"$out/pane"; fail "$name: --join" "no tun0 at 192.168.0.1/24" "$out/pane"
   fi
-  tmx new-window -d -t netns:2 "scripts/netns --join tcpdump -n -l -c 2 -i tun0 icmp > $out/tcpdump-$who 2>&1; sleep 5"
-  wait_for 5 grep -qs "listening on" "$out/tcpdump-$who"
+  # and tcpdump there, as the article's second window.
+  tmx new-window -d -t netns:2 scripts/netns --join tcpdump -n -i tun0
+  wait_for 5 shows netns:2.0 'listening on tun0'
   type_in netns:0.0 'ping -c 1 192.168.0.2'
-  if wait_for 10 grep -qs "^2 packets captured" "$out/tcpdump-$who"; then
-    pass "$name: tcpdump runs in the joined terminal and sees the request and the reply"
+  if wait_for 10 shows netns:2.0 'IP 192\.168\.0\.2 > 192\.168\.0\.1: ICMP echo reply'; then
+    pass "$name: 'scripts/netns --join tcpdump -n -i tun0' runs and shows the ping's reply"
   else
-    fail "$name: tcpdump in --join" "no '2 packets captured'" "$out/tcpdump-$who"
+    tmx capture-pane -p -t netns:2.0 >"$out/pane"; fail "$name: tcpdump in --join" "no echo reply shown" "$out/pane"
   fi
   # exit: nothing started inside is left.
   ns=$(cat "$out/pidns-$who" 2>/dev/null)
