@@ -64,6 +64,30 @@ for step in "${steps[@]}"; do
   esac
 done
 
+# Another address: the client commands follow it.
+out=$T_DIR/address.out
+timeout -k 5 120 env -u MAKEFLAGS -u MAKELEVEL make -s -C "$FAKETCP_ROOT" demo STEP=icmpecho MODE=scripted ARGS="-a 10.0.0.1/24" </dev/null >"$out" 2>&1
+if grep -qE '^\[client\] \(faketcp demo\) \$ ping 10\.0\.0\.2$' "$out" &&
+   grep -qE '^\[tcpdump\] IP 10\.0\.0\.2 > 10\.0\.0\.1: ICMP echo reply' "$out"; then
+  pass "demo: ARGS=\"-a 10.0.0.1/24\": the client pings 10.0.0.2 and icmpecho answers"
+else
+  fail "demo: ARGS=-a 10.0.0.1/24" "no 'ping 10.0.0.2' answered" "$out"
+fi
+
+# Without tmux: what to do in three terminals, and a failure.
+mkdir "$T_DIR/notmux"
+for c in bash env dirname basename; do ln -s "$(command -v $c)" "$T_DIR/notmux/"; done
+out=$(PATH=$T_DIR/notmux "$FAKETCP_ROOT/scripts/demo" icmpecho 2>&1)
+rc=$? missing=
+for want in "tmux is not installed" "make doctor" "scripts/netns bash" "scripts/netns --join tcpdump -t -n -i tun0"; do
+  [[ $out == *"$want"* ]] || missing+=" '$want'"
+done
+if [ "$rc" = 1 ] && [ -z "$missing" ]; then
+  pass "demo: without tmux it exits 1 with the three terminals to open by hand"
+else
+  fail "demo: without tmux" "exit $rc (expected 1), missing:${missing:- nothing}: $out"
+fi
+
 # ---------------------------------------------- on a terminal, driven by keys
 # A terminal of 100x30: a pane of a tmux server of the test (so the demo's
 # own server, tmux -L faketcp, runs inside an existing tmux, as $TMUX says).
