@@ -82,8 +82,8 @@ tools: $(TEST_TOOLS)
 test: all unit-tests tools
 	FAKETCP_BIN=$(if $(BINPREFIX),$(BINPREFIX),.) FAKETCP_BUILD=$(BUILD) tests/run
 
-# A lecture demo in a private namespace: make demo STEP=rejectall
-# [MODE=scripted|interactive] [ARGS="-a 10.0.0.1/24"] [COUNT=N for connectmany]
+# A lecture demo in tmux panes, in a private namespace (docs/demo.md): make demo
+# STEP=rejectall [MODE=step|scripted|interactive] [ARGS="-a 10.0.0.1/24"] [COUNT=20]
 STEP ?= icmpecho
 demo: all tools
 	scripts/demo $(STEP) $(ARGS)
