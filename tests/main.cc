@@ -17,12 +17,14 @@ namespace {
 
 int failed_test_cases = 0;
 
-struct CountFailedTestCases : Catch::TestEventListenerBase {
-  using TestEventListenerBase::TestEventListenerBase;
+using ListenerBase = Catch::TestEventListenerBase;   // v3: EventListenerBase
+
+struct CountFailedTestCases : ListenerBase {
+  using ListenerBase::ListenerBase;
   void testRunEnded(Catch::TestRunStats const& stats) override
   {
     failed_test_cases = static_cast<int>(stats.totals.testCases.failed);
-    TestEventListenerBase::testRunEnded(stats);
+    ListenerBase::testRunEnded(stats);
   }
 };
 
