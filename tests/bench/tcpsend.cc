@@ -2,7 +2,7 @@
 // over STREAMS TCP connections at once, made by the kernel's own TCP, from
 // one thread, so that the sender is never what limits the figure.
 //
-//   build/bench/tcpsend [-e] IP PORT BYTES STREAMS
+//   build/bench/tcpsend [-e] [-c CONGESTION] IP PORT BYTES STREAMS
 //
 // Each stream gets BYTES / STREAMS bytes (the first one the remainder),
 // written with non-blocking write()s of at most 1 MiB whenever epoll says
@@ -14,7 +14,9 @@
 // bytes (a prime, so it never lines up with a block), each stream starting
 // at its own place in it.  With -e (an echo server at the other end) every
 // byte read back is compared with the byte sent at that offset, and the
-// stream must end with exactly as many bytes as were sent.
+// stream must end with exactly as many bytes as were sent.  -c sets the
+// sockets' congestion control (TCP_CONGESTION: cubic, bbr, reno), so that
+// every row of a benchmark uses the same whatever the machine's default.
 //
 // Prints, when every stream ended well:
 //   sent 1073741824 bytes over 4 streams in 0.532 s (1924.8 MiB/s)
@@ -29,6 +31,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -181,11 +184,14 @@ static bool stream_read(Stream& s, int index, bool echo)
 int main(int argc, char* argv[])
 {
   bool echo = false;
+  const char* congestion = nullptr;
   int c;
-  while ((c = getopt(argc, argv, "e")) != -1)
+  while ((c = getopt(argc, argv, "ec:")) != -1)
   {
     if (c == 'e')
       echo = true;
+    else if (c == 'c')
+      congestion = optarg;
     else
       return 2;
   }
@@ -195,7 +201,7 @@ int main(int argc, char* argv[])
   char* end = nullptr;
   if (argc - optind != 4 || inet_pton(AF_INET, argv[optind], &server.sin_addr) != 1)
   {
-    fprintf(stderr, "usage: tcpsend [-e] IP PORT BYTES STREAMS\n");
+    fprintf(stderr, "usage: tcpsend [-e] [-c CONGESTION] IP PORT BYTES STREAMS\n");
     return 2;
   }
   server.sin_port = htons(static_cast<uint16_t>(atoi(argv[optind + 1])));
@@ -221,6 +227,9 @@ int main(int argc, char* argv[])
     s.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s.fd < 0)
       fail(i, "socket", errno);
+    if (congestion && setsockopt(s.fd, IPPROTO_TCP, TCP_CONGESTION, congestion,
+                                 static_cast<socklen_t>(strlen(congestion))) < 0)
+      fail(i, "setsockopt TCP_CONGESTION", errno);
     if (connect(s.fd, reinterpret_cast<struct sockaddr*>(&server), sizeof server) < 0
         && errno != EINPROGRESS)
       fail(i, "connect", errno);

@@ -17,13 +17,23 @@
 #   loopback echo                 loopserver -e on 127.0.0.1: write back what was read
 # A row whose options the program does not have (yet) is left out, with a
 # note.  Every row runs BENCH_REPEAT times (3), the rows taking turns; the
-# table shows each row's fastest run and the range of all of them.  The
-# sender runs on CPU 0 and the program on CPU 1, as in make bench.
+# table shows each row's fastest run and the range of all of them.
 # Writes docs/bench/throughput.md and docs/bench/throughput.png.
 #
 #   sudo make bench-throughput                    128 MiB per run: a few minutes
 #   sudo make bench-throughput BENCH_BYTES=1G     the documented run
 #   sudo make bench-throughput BENCH_STREAMS=1 BENCH_REPEAT=1   a quick look
+#
+# Two choices, both measured (docs/bench.md, "Throughput"):
+#   BENCH_CC=cubic  the sender's congestion control, Linux's default.  A
+#                   machine set to bbr paces every row, the tun rows most
+#                   (discardall -K: about 430 MiB/s with bbr, 1,400 to 5,000
+#                   with cubic, on the machine this was written on).
+#   BENCH_PIN=0     the scheduler places sender and program.  BENCH_PIN=1
+#                   puts the sender on CPU 0 and the program on CPU 1 as make
+#                   bench does: then every 64 KB read costs a wake-up from
+#                   one CPU to the other, and discardall -K made 800 to
+#                   1,000 MiB/s where it made 1,600 to 4,900 unpinned.
 set -u
 cd "$(dirname "$0")/../.."
 BIN=${FAKETCP_BIN:-.}
@@ -31,9 +41,13 @@ BUILD=${FAKETCP_BUILD:-build}
 REPEAT=${BENCH_REPEAT:-3}
 STREAMS=${BENCH_STREAMS:-1 4}
 OUT=${BENCH_OUT:-docs/bench}
-# The window of the --mss/--window row: 4 MiB, the largest send buffer
-# Linux gives a socket by default (net.ipv4.tcp_wmem's third number).
-WINDOW=${BENCH_WINDOW:-4194304}
+# The window of the --mss/--window row: 256 KiB, 179 segments of 1460
+# bytes, well inside the 500 packets tun0 queues (txqueuelen).  A window of
+# 1 MiB overflows that queue: the kernel drops segments, and discardall,
+# stateless, acknowledges past the gap (the "tun0 drops" note below).
+WINDOW=${BENCH_WINDOW:-262144}
+CC=${BENCH_CC:-cubic}
+PIN=${BENCH_PIN:-0}
 case $REPEAT in ''|*[!0-9]*|0) echo "make bench-throughput: BENCH_REPEAT=$REPEAT: expected a number >= 1" >&2; exit 2 ;; esac
 if ! BYTES=$(numfmt --from=iec "${BENCH_BYTES:-128M}" 2>/dev/null) || [ "$BYTES" -lt 1048576 ]; then
   echo "make bench-throughput: BENCH_BYTES=${BENCH_BYTES:-}: expected a size of at least 1M, e.g. 128M or 1G" >&2
@@ -69,7 +83,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ "$(nproc)" -ge 2 ]; then
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
   client_cpu=(taskset -c 0)
   server_cpu=(taskset -c 1)
 else
@@ -120,10 +134,14 @@ done
 cpu_of() { sed 's/.*) //' "/proc/$1/stat" | awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f %.2f\n", $12 / hz, $13 / hz }'; }
 rss_of() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
 # tun0's counters: what the kernel handed to the program (its "tx": one
-# packet per read()), packets and bytes.
-tun_reads() { awk '$1 == "tun0:" { print $11, $10 }' /proc/net/dev; }
+# packet per read()), packets and bytes, and the packets it dropped because
+# the program's queue was full.
+tun_reads() { awk '$1 == "tun0:" { print $11, $10, $13 }' /proc/net/dev; }
 
 # One line per run: name|streams|run|MiB/s|seconds|reads|bytes read|user s|sys s|peak RSS KiB|MSS|error
+# A run in which tun0 dropped packets counts as failed: discardall
+# acknowledges past the gap, so the sender's figure counts bytes that never
+# arrived.
 runs="$tmp/runs"
 : > "$runs"
 
@@ -153,9 +171,9 @@ run_row() {
   local addr=192.168.0.2 port=9 echo=()
   [[ $kind == *echo ]] && { port=7; echo=(-e); }
   [[ $kind == loop* ]] && { addr=127.0.0.1; port=${argv[-1]}; }
-  local before=(0 0) after=(0 0)
+  local before=(0 0 0) after=(0 0 0)
   [[ $kind == tun* ]] && read -r -a before <<< "$(tun_reads)"
-  timeout "$limit" "${client_cpu[@]}" "$BUILD/bench/tcpsend" "${echo[@]}" "$addr" "$port" "$BYTES" "$n" \
+  timeout "$limit" "${client_cpu[@]}" "$BUILD/bench/tcpsend" -c "$CC" "${echo[@]}" "$addr" "$port" "$BYTES" "$n" \
     > "$tmp/send" 2>&1
   local rc=$?
   [[ $kind == tun* ]] && read -r -a after <<< "$(tun_reads)"
@@ -173,13 +191,18 @@ run_row() {
   else
     err=$( (head -n 2 "$tmp/send"; [ "$rc" = 124 ] && echo "timed out after $limit s") | tr '\n|' '; ')
   fi
+  if [ $(( after[2] - before[2] )) -gt 0 ]; then
+    err+="tun0 dropped $(( after[2] - before[2] )) packets, which discardall acknowledged anyway"
+  fi
   echo "$name|$n|$r|$rate|$seconds|$(( after[0] - before[0] ))|$(( after[1] - before[1] ))|${cpu% *}|${cpu#* }|$rss|$mss|$err" >> "$runs"
   tail -n 1 "$runs"
 }
 
 reported=/sys/module/page_reporting/parameters/reported_kib
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "faketcp bench-throughput: $(numfmt --to=iec-i --suffix=B "$BYTES") per run, $(nproc) CPUs, $(uname -r), load $load0, $(date -u '+%F %H:%M UTC')"
+placement="the scheduler placed sender and program"
+[ "$PIN" = 1 ] && placement="sender on CPU 0, program on CPU 1"
+echo "faketcp bench-throughput: $(numfmt --to=iec-i --suffix=B "$BYTES") per run, $CC, $placement, $(nproc) CPUs, $(uname -r), load $load0, $(date -u '+%F %H:%M UTC')"
 for note in "${notes[@]}"; do echo "  $note"; done
 echo "name|streams|run|MiB/s|seconds|reads|bytes read|user s|sys s|peak RSS KiB|MSS|error"
 # Round after round, each row once a round: a machine that slows down for a
@@ -215,9 +238,10 @@ mss_name=$(awk -F'|' '$1 ~ /^discardall --mss/ { print $1; exit }' "$table")
 
 mkdir -p "$OUT"
 {
-  echo "Measured by \`sudo make bench-throughput BENCH_BYTES=$(numfmt --to=iec "$BYTES")\` on $(nproc) CPUs, Linux $(uname -r), $(date -u '+%F %H:%M UTC'),"
+  echo "Measured by \`sudo make bench-throughput BENCH_BYTES=$(numfmt --to=iec "$BYTES")$([ "$CC" = cubic ] || echo " BENCH_CC=$CC")$([ "$PIN" = 1 ] && echo " BENCH_PIN=1")\` on $(nproc) CPUs, Linux $(uname -r), $(date -u '+%F %H:%M UTC'),"
   echo "load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end."
-  echo "Every run sends $BYTES bytes ($(numfmt --to=iec-i --suffix=B "$BYTES")) in all, split over its streams."
+  echo "Every run sends $BYTES bytes ($(numfmt --to=iec-i --suffix=B "$BYTES")) in all, split over its streams;"
+  echo "the sender's congestion control is $CC; $placement."
   echo "Each row ran $REPEAT times, the rows taking turns; the table shows each row's fastest run,"
   echo "and *MiB/s, all runs* the slowest and fastest of its $REPEAT runs."
   echo
