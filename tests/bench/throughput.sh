@@ -5,7 +5,7 @@
 # machine are noisy, so compare the ratios of one run, not figures of
 # different runs.
 #
-# In one private network namespace, tests/bench/tcpsend.cc sends BENCH_BYTES
+# In one private network namespace, tests/tools/tcpsend.cc sends BENCH_BYTES
 # (1 MiB blocks, non-blocking, then half-close and wait for the FIN) over one
 # stream and over 4 streams at once, to:
 #   discardall                    the article's SYN+ACK: no MSS option, win 5000
@@ -58,7 +58,7 @@ if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
   echo "make bench-throughput: needs root and /dev/net/tun (run: sudo make bench-throughput)" >&2
   exit 1
 fi
-for prog in "$BIN/discardall" "$BIN/echoall" "$BUILD/bench/tcpsend" "$BUILD/bench/loopserver" \
+for prog in "$BIN/discardall" "$BIN/echoall" "$BIN/tests/bin/tcpsend" "$BUILD/bench/loopserver" \
             gnuplot taskset numfmt ip; do
   if ! [ -x "$prog" ] && ! command -v "$prog" >/dev/null; then
     echo "make bench-throughput: $prog is missing (make bench-throughput builds the programs; apt-get install gnuplot-nox util-linux coreutils iproute2)" >&2
@@ -173,7 +173,7 @@ run_row() {
   [[ $kind == loop* ]] && { addr=127.0.0.1; port=${argv[-1]}; }
   local before=(0 0 0) after=(0 0 0)
   [[ $kind == tun* ]] && read -r -a before <<< "$(tun_reads)"
-  timeout "$limit" "${client_cpu[@]}" "$BUILD/bench/tcpsend" -c "$CC" "${echo[@]}" "$addr" "$port" "$BYTES" "$n" \
+  timeout "$limit" "${client_cpu[@]}" "$BIN/tests/bin/tcpsend" -c "$CC" "${echo[@]}" "$addr" "$port" "$BYTES" "$n" \
     > "$tmp/send" 2>&1
   local rc=$?
   [[ $kind == tun* ]] && read -r -a after <<< "$(tun_reads)"

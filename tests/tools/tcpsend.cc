@@ -1,8 +1,8 @@
-// tcpsend - the throughput benchmark's sender (make bench-throughput): BYTES
-// over STREAMS TCP connections at once, made by the kernel's own TCP, from
-// one thread, so that the sender is never what limits the figure.
+// tcpsend - the sender of make bench-throughput and tests/integration/faster.sh:
+// BYTES over STREAMS TCP connections at once, made by the kernel's own TCP,
+// from one thread, so that the sender is never what limits the figure.
 //
-//   build/bench/tcpsend [-e] [-c CONGESTION] IP PORT BYTES STREAMS
+//   tests/bin/tcpsend [-e] [-c CONGESTION] IP PORT BYTES STREAMS
 //
 // Each stream gets BYTES / STREAMS bytes (the first one the remainder),
 // written with non-blocking write()s of at most 1 MiB whenever epoll says
