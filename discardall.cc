@@ -18,7 +18,8 @@
 #include <netinet/in.h>
 
 static const char kUsage[] =
-  "usage: discardall [-i IFNAME] [-a ADDR/PREFIX] [--pcap FILE] [--mss N] [--window BYTES] [-K]\n"
+  "usage: discardall [-i IFNAME] [-a ADDR/PREFIX] [--pcap FILE]\n"
+  "                  [--mss N] [--window BYTES] [-K]\n"
   "  As acceptall, and every data segment is acknowledged (then thrown away),\n"
   "  so the sender's Send-Q drains to 0: a discard server for every address.\n"
   "  同 acceptall，并确认（然后丢弃）每个数据分节，发送方的 Send-Q 降为 0。\n";

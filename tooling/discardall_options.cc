@@ -80,8 +80,11 @@ const ExtraOptions kDiscardallOptions = {
   "                   the sender's segments carry 536 bytes, as in the article)\n"
   "                   在 SYN+ACK 中通告 MSS N（默认不带 MSS 选项，发送方每段 536 字节）\n"
   "  --window BYTES   offer a window of BYTES (K, M allowed), scaled (RFC 7323) when\n"
-  "                   over 65535 and the SYN offered scaling (default: 5000)\n"
-  "                   通告 BYTES 字节的窗口；超过 65535 且 SYN 支持时使用窗口缩放（默认 5000）\n"
+  "                   over 65535 and the SYN offered scaling (default: 5000).  Without\n"
+  "                   -K keep it under 500 segments: tun0 queues 500 packets, drops\n"
+  "                   the rest, and discardall acknowledges past the gap\n"
+  "                   通告 BYTES 字节的窗口；超过 65535 且 SYN 支持时使用窗口缩放（默认 5000）。\n"
+  "                   不用 -K 时应小于 500 个分节：tun0 只排队 500 个包，多的被丢弃\n"
   "  -K               TUN offload (TUNSETOFFLOAD): read up to 64 KB at once; implies\n"
   "                   --mss 1460 --window 4M unless given   TUN 卸载：一次读入至多 64 KB\n",
   take_option,

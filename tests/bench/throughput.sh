@@ -45,7 +45,7 @@ OUT=${BENCH_OUT:-docs/bench}
 # bytes, well inside the 500 packets tun0 queues (txqueuelen).  A window of
 # 1 MiB overflows that queue: the kernel drops segments, and discardall,
 # stateless, acknowledges past the gap (the "tun0 drops" note below).
-WINDOW=${BENCH_WINDOW:-262144}
+WINDOW=${BENCH_WINDOW:-256K}
 CC=${BENCH_CC:-cubic}
 PIN=${BENCH_PIN:-0}
 case $REPEAT in ''|*[!0-9]*|0) echo "make bench-throughput: BENCH_REPEAT=$REPEAT: expected a number >= 1" >&2; exit 2 ;; esac
@@ -100,7 +100,7 @@ limit=$(( 60 + BYTES / 1048576 ))
 # the segments-per-read column.
 rows=(
   "discardall|tun sink|536|$BIN/discardall"
-  "discardall --mss 1460 --window $(numfmt --to=iec "$WINDOW")|tun sink|1460|$BIN/discardall --mss 1460 --window $WINDOW"
+  "discardall --mss 1460 --window $WINDOW|tun sink|1460|$BIN/discardall --mss 1460 --window $WINDOW"
   "discardall -K|tun sink|1460|$BIN/discardall -K"
   "loopback sink|loop sink||$BUILD/bench/loopserver 5001"
   "echoall|tun echo|1460|$BIN/echoall"
