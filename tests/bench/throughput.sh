@@ -239,7 +239,7 @@ mss_name=$(awk -F'|' '$1 ~ /^discardall --mss/ { print $1; exit }' "$table")
 
 mkdir -p "$OUT"
 {
-  echo "Measured by \`sudo make bench-throughput BENCH_BYTES=$(numfmt --to=iec "$BYTES")$([ "$CC" = cubic ] || echo " BENCH_CC=$CC")$([ "$PIN" = 1 ] && echo " BENCH_PIN=1")\` on $(nproc) CPUs, Linux $(uname -r), $(date -u '+%F %H:%M UTC'),"
+  echo "Measured by \`sudo make bench-throughput BENCH_BYTES=${BENCH_BYTES:-128M}$([ "$CC" = cubic ] || echo " BENCH_CC=$CC")$([ "$PIN" = 1 ] && echo " BENCH_PIN=1")\` on $(nproc) CPUs, Linux $(uname -r), $(date -u '+%F %H:%M UTC'),"
   echo "load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end."
   echo "Every run sends $BYTES bytes ($(numfmt --to=iec-i --suffix=B "$BYTES")) in all, split over its streams;"
   echo "the sender's congestion control is $CC; $placement."
