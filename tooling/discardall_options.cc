@@ -24,12 +24,19 @@ static bool parse_size(const char* text, long min, long max, long* value)
   char* end = nullptr;
   errno = 0;
   long v = strtol(text, &end, 10);
-  if (end != text && (*end == 'K' || *end == 'k') && v <= max / 1024)
-    v *= 1024, ++end;
-  else if (end != text && (*end == 'M' || *end == 'm') && v <= max / (1024 * 1024))
-    v *= 1024 * 1024, ++end;
-  *value = v;
-  return *text != '\0' && end != text && *end == '\0' && errno == 0 && v >= min && v <= max;
+  if (end == text || errno != 0)
+    return false;
+  long unit = 1;
+  if (*end == 'K' || *end == 'k')
+    unit = 1024;
+  else if (*end == 'M' || *end == 'm')
+    unit = 1024 * 1024;
+  if (unit > 1)
+    ++end;
+  if (*end != '\0' || v < 0 || v > max / unit)
+    return false;
+  *value = v * unit;
+  return *value >= min;
 }
 
 static bool take_option(int c, const char* arg)
