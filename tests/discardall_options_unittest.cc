@@ -79,7 +79,8 @@ struct Header
   {
     memset(words, 0, sizeof words);
     unsigned char* p = reinterpret_cast<unsigned char*>(words);
-    memcpy(p + 20, options.data(), options.size());
+    if (!options.empty())  // memcpy from an empty vector's null data() is undefined
+      memcpy(p + 20, options.data(), options.size());
     p[12] = static_cast<unsigned char>(((20 + options.size() + 3) / 4) << 4);  // doff
   }
   const struct tcphdr* tcp() const { return reinterpret_cast<const struct tcphdr*>(words); }
