@@ -1,12 +1,12 @@
 // tooling/discardall_options.h - what discardall has beyond the article,
 // linked into discardall alone: --mss N, --window BYTES and -K, the three
-// things that take a sender from 20 MiB/s to near the kernel's own speed
-// (docs/faster.md).  Step 4 is discardall.cc, readable beside the article
-// without any of this; each option changes what the kernel sends, and
-// tcpdump shows it:
-//                                    ./discardall                     length 536, win 5000
-//                                    ./discardall --mss 1460 --window 4M   length 1460
-//                                    ./discardall -K                  length 65160
+// things that take one stream from tens of MiB/s to near the kernel's own
+// speed (docs/faster.md).  Step 4 is discardall.cc, readable beside the
+// article without any of this; each option changes what the kernel sends,
+// and tcpdump -n -i tun0 shows it:
+//   ./discardall                             length 536, win 5000
+//   ./discardall --mss 1460 --window 256K    length 1460, options [mss 1460,nop,wscale 3]
+//   ./discardall -K                          length 64240 (44 x 1460), one read() each
 // With no option discardall's packets are the article's, byte for byte.
 #pragma once
 
