@@ -67,7 +67,7 @@ done
 # Another address: the client commands follow it.
 out=$T_DIR/address.out
 timeout -k 5 120 env -u MAKEFLAGS -u MAKELEVEL make -s -C "$FAKETCP_ROOT" demo STEP=icmpecho MODE=scripted ARGS="-a 10.0.0.1/24" </dev/null >"$out" 2>&1
-if grep -qE '^\[client\] \(faketcp demo\) \$ ping 10\.0\.0\.2$' "$out" &&
+if grep -qE '^\[client\] \(faketcp demo\) \$ ping -c 3 10\.0\.0\.2$' "$out" &&
    grep -qE '^\[tcpdump\] IP 10\.0\.0\.2 > 10\.0\.0\.1: ICMP echo reply' "$out"; then
   pass "demo: ARGS=\"-a 10.0.0.1/24\": the client pings 10.0.0.2 and icmpecho answers"
 else
@@ -135,11 +135,11 @@ check_gone() {
 # Ctrl-C in the client stops that command only; Ctrl-C in the program's pane
 # ends everything.
 start_term STEP=icmpecho
-if wait_for 15 on_screen '^\(faketcp demo\) \$ ping 192\.168\.0\.2$' && sleep 1 &&
+if wait_for 15 on_screen '^\(faketcp demo\) \$ ping -c 3 192\.168\.0\.2$' && sleep 1 &&
    ! pane_has 1 'ICMP echo request'; then
   pass "demo: step mode shows the first command of docs/icmpecho.md and waits (tcpdump has seen nothing)"
 else
-  screen >"$T_DIR/screen"; fail "demo: step mode" "no waiting '(faketcp demo) \$ ping 192.168.0.2' on the screen, or a ping sent before Enter" "$T_DIR/screen"
+  screen >"$T_DIR/screen"; fail "demo: step mode" "no waiting '(faketcp demo) \$ ping -c 3 192.168.0.2' on the screen, or a ping sent before Enter" "$T_DIR/screen"
 fi
 term send-keys -t term:0.0 Enter   # the lecturer's Enter: the client pane has the focus
 if wait_for 10 pane_has 1 "IP 192\.168\.0\.2 > 192\.168\.0\.1: ICMP echo reply"; then
@@ -148,7 +148,7 @@ else
   screen >"$T_DIR/screen"; fail "demo: step mode: Enter" "no echo reply in tcpdump's pane" "$T_DIR/screen"
 fi
 term send-keys -t term:0.0 C-c
-if wait_for 10 pane_has 2 '^\(faketcp demo\) \$ ping 192\.168\.0\.234$' && pane_has 2 'packets transmitted'; then
+if wait_for 10 pane_has 2 '^\(faketcp demo\) \$ ping -c 1 192\.168\.0\.3$' && pane_has 2 'packets transmitted'; then
   pass "demo: step mode: Ctrl-C stops the running command, and the next one waits"
 else
   screen >"$T_DIR/screen"; fail "demo: step mode: Ctrl-C in the client" "the next command did not show" "$T_DIR/screen"
