@@ -31,12 +31,15 @@ PROGRAMS := $(addprefix $(BINPREFIX),$(STEPS))
 SHARED   := $(BUILD)/faketcp.o $(BUILD)/tooling/tunio.o $(BUILD)/tooling/options.o
 # connectmany's -q, -w N and -x, linked into connectmany (and its tests) alone.
 CONNECTMANY_OPTIONS := $(BUILD)/tooling/connectmany_options.o
+# discardall's --mss, --window and -K, linked into discardall (and its tests) alone.
+DISCARDALL_OPTIONS := $(BUILD)/tooling/discardall_options.o
 
 all: $(PROGRAMS)
 
 $(PROGRAMS): $(BINPREFIX)%: $(BUILD)/%.o $(SHARED)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BINPREFIX)connectmany: $(CONNECTMANY_OPTIONS)
+$(BINPREFIX)discardall: $(DISCARDALL_OPTIONS)
 
 $(BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
@@ -76,7 +79,7 @@ $(UNIT_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/main.o $(TEST
 $(filter $(BUILD)/tests/icmpecho_%,$(UNIT_TESTS)):    $(BUILD)/icmpecho.step.o
 $(filter $(BUILD)/tests/rejectall_%,$(UNIT_TESTS)):   $(BUILD)/rejectall.step.o
 $(filter $(BUILD)/tests/acceptall_%,$(UNIT_TESTS)):   $(BUILD)/acceptall.step.o
-$(filter $(BUILD)/tests/discardall_%,$(UNIT_TESTS)):  $(BUILD)/discardall.step.o
+$(filter $(BUILD)/tests/discardall_%,$(UNIT_TESTS)):  $(BUILD)/discardall.step.o $(DISCARDALL_OPTIONS)
 $(filter $(BUILD)/tests/connectmany_%,$(UNIT_TESTS)): $(BUILD)/connectmany.step.o $(CONNECTMANY_OPTIONS)
 $(filter $(BUILD)/tests/echoall_%,$(UNIT_TESTS)):     $(BUILD)/echoall.step.o
 
@@ -114,5 +117,5 @@ clean:
 
 # The header dependencies -MMD wrote beside each object and tool.
 OBJECTS := $(patsubst %,$(BUILD)/%.o,$(STEPS)) $(patsubst %,$(BUILD)/%.step.o,$(STEPS)) \
-           $(SHARED) $(CONNECTMANY_OPTIONS) $(UNIT_TESTS:=.o) $(BUILD)/tests/main.o $(TEST_SUPPORT)
+           $(SHARED) $(CONNECTMANY_OPTIONS) $(DISCARDALL_OPTIONS) $(UNIT_TESTS:=.o) $(BUILD)/tests/main.o $(TEST_SUPPORT)
 -include $(OBJECTS:.o=.d) $(TEST_TOOLS:=.d)

@@ -193,6 +193,36 @@ capture_echoall()
   stop
 }
 
+# docs/faster.md: the same 1 MiB to discardall as the article has it, with
+# --mss 1460 --window 256K, and with -K (16 MiB from tests/bin/tcpsend,
+# whose 1 MiB writes let the kernel build 64 KB segments).  Each file keeps
+# tcpdump's first six lines (the handshake and the first segments) and,
+# after a "...", six from the middle of the transfer, where the sender is at
+# speed.
+capture_faster()
+{
+  local name args client docs=$OUT
+  # start writes discardall.*.txt and discardall.pcap: here, not over the
+  # files of docs/discardall.md.
+  local OUT=$WORK CAP=$WORK
+  for name in 536 1460 64k; do
+    case $name in
+      536)  args=(); client="head -c 1M /dev/zero | nc -N 192.168.0.2 9" ;;
+      1460) args=(--mss 1460 --window 256K); client="head -c 1M /dev/zero | nc -N 192.168.0.2 9" ;;
+      64k)  args=(-K); client="$BIN/tests/bin/tcpsend 192.168.0.2 9 16777216 1" ;;
+    esac
+    start discardall "${args[@]}"
+    timeout 30 bash -c "$client" > /dev/null 2>&1 || echo "capture: $client failed" >&2
+    stop
+    # From the middle: the first ACK of ours after the half-way line, with
+    # the three lines before it and the two after.
+    awk 'NR <= 6 { print; next } NR == 7 { print "..." } { line[NR] = $0 }
+         END { for (a = int(NR / 2); a < NR && line[a] !~ / IP 192\.168\.0\.2\./; a++) {}
+               for (i = a - 3; i <= a + 2 && i <= NR; i++) if (i > 7) print line[i] }' \
+      "$WORK/discardall.tcpdump.txt" > "$docs/faster.$name.txt"
+  done
+}
+
 inside()
 {
   local step=$1
@@ -205,6 +235,7 @@ inside()
     icmpecho|rejectall) capture_page_commands "$step" ;;
     acceptall|discardall) capture_typing "$step" ;;
     connectmany-1000) capture_connectmany_1000 ;;
+    faster) capture_faster ;;
     *) "capture_$step" ;;
   esac
   # tcpdump ends with an empty line when interrupted; a block does not need it.
@@ -224,12 +255,12 @@ fi
 for tool in tcpdump nc ping ss; do
   command -v $tool > /dev/null || { echo "capture: $tool is missing (sudo scripts/install-deps)" >&2; exit 1; }
 done
-for p in "${STEPS[@]}" tests/bin/holdserver; do
+for p in "${STEPS[@]}" tests/bin/holdserver tests/bin/tcpsend; do
   [ -x "$BIN/$p" ] || { echo "capture: $BIN/$p is missing: run 'make && make tools' first" >&2; exit 1; }
 done
 mkdir -p "$OUT" "$CAP"
 
-if [ $# -gt 0 ]; then steps=("$@"); else steps=("${STEPS[@]}" connectmany-1000); fi
+if [ $# -gt 0 ]; then steps=("$@"); else steps=("${STEPS[@]}" connectmany-1000 faster); fi
 for step in "${steps[@]}"; do
   echo "capturing $step"
   timeout -k 5 60 scripts/netns "$0" --inside "$step"

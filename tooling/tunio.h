@@ -18,3 +18,10 @@ bool tun_write(int fd, const void* buf, int len);
 // their IP header) that every later tun_read and tun_write copy into.
 // Returns false after printing why it could not.
 bool pcap_open(const char* path);
+
+// -K: asks the kernel to hand over TCP segments of up to 64 KB, as a network
+// card with segmentation offload gets them (TUNSETOFFLOAD with TUN_F_CSUM |
+// TUN_F_TSO4, as chenshuo/recipes faketcp does).  The TCP checksum of such a
+// segment is left partial: it covers the pseudo-header only (docs/faster.md).
+// Returns false after printing why when the kernel refuses.
+bool tun_offload(int fd, const char* dev);

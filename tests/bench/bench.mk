@@ -13,3 +13,17 @@ bench: all tools $(BENCH_TOOLS)
 
 .PHONY: bench
 -include $(BENCH_TOOLS:=.d)
+
+# make bench-throughput: how many MiB/s one TCP stream (and four) push
+# through discardall and echoall, against the kernel's own TCP on
+# 127.0.0.1, in a private namespace (root).  Writes docs/bench/throughput.md
+# and docs/bench/throughput.png (docs/bench.md, "Throughput").
+#   make bench-throughput BENCH_BYTES=1G     the documented run (default 128M)
+# Its sender is tests/bin/tcpsend (make tools), which tests/integration/faster.sh runs too.
+THROUGHPUT_TOOLS := $(BUILD)/bench/loopserver
+
+bench-throughput: all tools $(THROUGHPUT_TOOLS)
+	FAKETCP_BIN=$(if $(BINPREFIX),$(BINPREFIX),.) FAKETCP_BUILD=$(BUILD) tests/bench/throughput.sh
+
+.PHONY: bench-throughput
+-include $(THROUGHPUT_TOOLS:=.d)

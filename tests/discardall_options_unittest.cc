@@ -1,0 +1,274 @@
+// discardall's --mss, --window and -K (tooling/discardall_options.h):
+// discardall's own tcp_input, fed the kernel's SYN and data segment of
+// tests/fixtures/discardall.pcap (the SYN offers "mss 1460,sackOK,TS,nop,
+// wscale 10"), writing into a socketpair instead of tun0.
+#include "faketcp.h"
+#include "tests/support/fixture.h"
+#include "tooling/discardall_options.h"
+
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+
+// discardall.cc, compiled for this test with its main renamed.
+void tcp_input(int fd, const void* input, const void* payload, int tot_len);
+
+namespace
+{
+
+// Sets the options as the command line would, and puts the article's
+// defaults back when the test ends, whatever happens.
+struct OptionsSet
+{
+  OptionsSet(int mss, long window, bool offload_on)
+  {
+    mss_option = mss;
+    window_option = window;
+    offload = offload_on;
+  }
+  ~OptionsSet()
+  {
+    mss_option = 0;
+    window_option = 0;
+    offload = false;
+  }
+};
+
+// The reply discardall writes for p, checked to be one well-formed packet.
+Bytes answer(const Packet& p)
+{
+  REQUIRE(ip_check(p.data(), p.size(), nullptr));
+  Wire wire;
+  tcp_input(wire.fd, p.data(), p.payload(), p.tot_len());
+  const Bytes reply = wire.written();
+  CHECK(wire.written().empty());
+  REQUIRE_FALSE(reply.empty());
+  CHECK(ip_checksum_ok(reply));
+  CHECK(tcp_checksum_ok(reply));
+  return reply;
+}
+
+// The TCP options of a reply: the bytes from 20 to doff*4 of its header.
+Bytes tcp_options(const Bytes& reply)
+{
+  const Packet r(reply);
+  REQUIRE(ip_check(r.data(), r.size(), nullptr));
+  REQUIRE(tcp_check(r.payload(), r.tot_len() - r.iphdr_len()));
+  return Bytes(r.payload() + 20, r.payload() + r.tcp()->doff * 4);
+}
+
+// The fixture's SYN with its window scale option (the last 3 bytes of its
+// 20 bytes of options, after a NOP) turned into NOPs: a SYN that does not
+// offer scaling.  TCP's checksum is not checked by tcp_input, IP's still
+// holds: only TCP bytes change.
+Packet syn_without_wscale()
+{
+  Packet syn = find_tcp(read_fixture("discardall.pcap"), TH_SYN);
+  const unsigned char* opt = tcp_option_find(syn.tcp(), TCPOPT_WINDOW, TCPOLEN_WINDOW);
+  REQUIRE(opt != nullptr);
+  unsigned char* p = syn.data() + (opt - syn.data());
+  memset(p, TCPOPT_NOP, TCPOLEN_WINDOW);
+  REQUIRE(tcp_option_find(syn.tcp(), TCPOPT_WINDOW, TCPOLEN_WINDOW) == nullptr);
+  return syn;
+}
+
+// A TCP header (no IP) whose options are `options`, padded with EOL (0) to
+// a multiple of 4, aligned as the programs' buffers are.
+struct Header
+{
+  explicit Header(const Bytes& options)
+  {
+    memset(words, 0, sizeof words);
+    unsigned char* p = reinterpret_cast<unsigned char*>(words);
+    if (!options.empty())  // memcpy from an empty vector's null data() is undefined
+      memcpy(p + 20, options.data(), options.size());
+    p[12] = static_cast<unsigned char>(((20 + options.size() + 3) / 4) << 4);  // doff
+  }
+  const struct tcphdr* tcp() const { return reinterpret_cast<const struct tcphdr*>(words); }
+  const unsigned char* at(int offset) const { return reinterpret_cast<const unsigned char*>(words) + offset; }
+  uint32_t words[15];  // 60 bytes, the longest TCP header
+};
+
+}  // namespace
+
+TEST_CASE("discardall without options answers a SYN with the article's SYN+ACK: no options, win 5000",
+          "[step4][faster][golden]")
+{
+  const Exchange x = find_exchange(read_fixture("discardall.pcap"), TH_SYN);
+  const Bytes reply = answer(x.input);
+  CHECK(reply == x.reply);
+  CHECK(tcp_options(reply).empty());
+  CHECK(ntohs(Packet(reply).tcp()->window) == 5000);
+}
+
+TEST_CASE("discardall --mss 1460 puts MSS 1460 (02 04 05 b4) in its SYN+ACK, and nothing else changes",
+          "[step4][faster]")
+{
+  OptionsSet set(1460, 0, false);
+  const Exchange x = find_exchange(read_fixture("discardall.pcap"), TH_SYN);
+  const Bytes reply = answer(x.input);
+  CHECK(tcp_options(reply) == Bytes{ 0x02, 0x04, 0x05, 0xb4 });
+  const Packet r(reply), article(x.reply);
+  CHECK(r.tot_len() == 44);
+  CHECK(r.tcp()->doff == 6);
+  CHECK(r.tcp()->syn == 1);
+  CHECK(r.tcp()->ack == 1);
+  CHECK(r.tcp()->seq == article.tcp()->seq);
+  CHECK(r.tcp()->ack_seq == article.tcp()->ack_seq);
+  CHECK(ntohs(r.tcp()->window) == 5000);
+
+  SECTION("and only the SYN+ACK: an ACK of data has no options")
+  {
+    const Bytes ack = answer(find_tcp(read_fixture("discardall.pcap"), TH_PUSH | TH_ACK));
+    CHECK(tcp_options(ack).empty());
+    CHECK(Packet(ack).tot_len() == 40);
+  }
+}
+
+TEST_CASE("discardall --window 4M answers a SYN that offers window scaling with nop,wscale 7,"
+          " window 65535, then ACKs with 32768 (x 128 = 4 MiB)", "[step4][faster]")
+{
+  OptionsSet set(1460, 4L << 20, false);
+  CHECK(window_shift() == 7);  // 4 MiB >> 7 = 32768 <= 65535; >> 6 = 65536 would not fit
+  const Bytes reply = answer(find_tcp(read_fixture("discardall.pcap"), TH_SYN));
+  CHECK(tcp_options(reply) == Bytes{ 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x07 });
+  const Packet r(reply);
+  CHECK(r.tot_len() == 48);
+  CHECK(r.tcp()->doff == 7);
+  CHECK(ntohs(r.tcp()->window) == 65535);  // RFC 7323: a SYN's window is never scaled
+
+  SECTION("the ACK of data")
+  {
+    const Bytes ack = answer(find_tcp(read_fixture("discardall.pcap"), TH_PUSH | TH_ACK));
+    CHECK(ntohs(Packet(ack).tcp()->window) == 32768);
+  }
+  SECTION("the FIN+ACK")
+  {
+    const Bytes fin = answer(find_tcp(read_fixture("discardall.pcap"), TH_FIN | TH_ACK));
+    CHECK(ntohs(Packet(fin).tcp()->window) == 32768);
+  }
+}
+
+TEST_CASE("discardall --window 4M sends no window scale to a SYN that offered none",
+          "[step4][faster]")
+{
+  OptionsSet set(0, 4L << 20, false);
+  const Bytes reply = answer(syn_without_wscale());
+  CHECK(tcp_options(reply).empty());  // RFC 7323 2.2: only if the SYN had one
+  CHECK(Packet(reply).tcp()->doff == 5);
+  CHECK(ntohs(Packet(reply).tcp()->window) == 65535);
+  // Its ACKs still say 32768, which such a peer reads as bytes: a smaller
+  // window than we could take, never a larger one.
+  CHECK(window_field(false) == 32768);
+}
+
+TEST_CASE("discardall --window up to 65535 needs no scale and sends none", "[step4][faster]")
+{
+  long window = 0;
+  SECTION("65535") { window = 65535; }
+  SECTION("65000, the original's later discardall") { window = 65000; }
+  OptionsSet set(0, window, false);
+  CHECK(window_shift() == 0);
+  const Bytes reply = answer(find_tcp(read_fixture("discardall.pcap"), TH_SYN));
+  CHECK(tcp_options(reply).empty());
+  CHECK(ntohs(Packet(reply).tcp()->window) == window);
+  CHECK(window_field(false) == window);
+}
+
+TEST_CASE("the window scale is the smallest shift that fits the window in 16 bits, at most 14",
+          "[step4][faster]")
+{
+  struct { long window; int shift; } cases[] = {
+    { 5000, 0 }, { 65535, 0 }, { 65536, 1 }, { 131071, 1 }, { 131072, 2 },
+    { 256L << 10, 3 }, { 1L << 20, 5 }, { 65535L << 14, 14 },
+  };
+  for (const auto& c : cases)
+  {
+    OptionsSet set(0, c.window, false);
+    INFO("window " << c.window);
+    CHECK(window_shift() == c.shift);
+    CHECK((c.window >> window_shift()) <= 65535);
+  }
+}
+
+TEST_CASE("-K implies --mss 1460 --window 4M unless they are given", "[step4][faster]")
+{
+  SECTION("-K alone")
+  {
+    OptionsSet set(0, 0, true);
+    CHECK(synack_mss() == 1460);
+    CHECK(window_bytes() == 4L << 20);
+    const Bytes reply = answer(find_tcp(read_fixture("discardall.pcap"), TH_SYN));
+    CHECK(tcp_options(reply) == Bytes{ 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x07 });
+  }
+  SECTION("-K --mss 1000 --window 65000")
+  {
+    OptionsSet set(1000, 65000, true);
+    CHECK(synack_mss() == 1000);
+    CHECK(window_bytes() == 65000);
+    const Bytes reply = answer(find_tcp(read_fixture("discardall.pcap"), TH_SYN));
+    CHECK(tcp_options(reply) == Bytes{ 0x02, 0x04, 0x03, 0xe8 });  // 0x03e8 == 1000
+    CHECK(ntohs(Packet(reply).tcp()->window) == 65000);
+  }
+  SECTION("no option: the article")
+  {
+    CHECK(synack_mss() == 0);
+    CHECK(window_bytes() == 5000);
+    CHECK(window_field(true) == 5000);
+    CHECK(window_field(false) == 5000);
+  }
+}
+
+TEST_CASE("tcp_option_find reads the kernel's SYN options", "[step4][faster][tcp]")
+{
+  const Packet syn = find_tcp(read_fixture("discardall.pcap"), TH_SYN);
+  REQUIRE(tcp_check(syn.payload(), syn.tot_len() - syn.iphdr_len()));
+  const unsigned char* mss = tcp_option_find(syn.tcp(), TCPOPT_MAXSEG, TCPOLEN_MAXSEG);
+  REQUIRE(mss != nullptr);
+  CHECK(get16(mss + 2) == 1460);
+  const unsigned char* ws = tcp_option_find(syn.tcp(), TCPOPT_WINDOW, TCPOLEN_WINDOW);
+  REQUIRE(ws != nullptr);
+  CHECK(ws[2] == 10);  // "wscale 10" in tcpdump
+  CHECK(tcp_option_find(syn.tcp(), TCPOPT_TIMESTAMP, TCPOLEN_TIMESTAMP) != nullptr);
+  CHECK(tcp_option_find(syn.tcp(), TCPOPT_WINDOW, 4) == nullptr);  // right kind, wrong length
+  CHECK(tcp_option_find(syn.tcp(), 99, 2) == nullptr);             // not there
+}
+
+TEST_CASE("tcp_option_find stops at a length that cannot be, reading nothing past the header",
+          "[step4][faster][tcp]")
+{
+  SECTION("no options")
+  {
+    const Header h(Bytes{});
+    CHECK(tcp_option_find(h.tcp(), TCPOPT_WINDOW, TCPOLEN_WINDOW) == nullptr);
+  }
+  SECTION("a window scale whose last byte is past doff")
+  {
+    // doff 6: 4 bytes of options, NOP NOP then kind 3 length 3 needs 5
+    const Header h(Bytes{ 0x01, 0x01, 0x01, 0x03 });
+    CHECK(tcp_option_find(h.tcp(), TCPOPT_WINDOW, TCPOLEN_WINDOW) == nullptr);
+  }
+  SECTION("a length of 3 that runs past the header")
+  {
+    const Header h(Bytes{ 0x01, 0x01, 0x03, 0x03 });
+    CHECK(tcp_option_find(h.tcp(), TCPOPT_WINDOW, TCPOLEN_WINDOW) == nullptr);
+  }
+  SECTION("a length of 0 or 1 before it (would never advance, or land inside itself)")
+  {
+    for (unsigned char len : { 0, 1 })
+    {
+      const Header h(Bytes{ 0x08, len, 0x01, 0x03, 0x03, 0x07, 0x00, 0x00 });
+      CHECK(tcp_option_find(h.tcp(), TCPOPT_WINDOW, TCPOLEN_WINDOW) == nullptr);
+    }
+  }
+  SECTION("after the end-of-list option")
+  {
+    const Header h(Bytes{ 0x00, 0x03, 0x03, 0x07 });
+    CHECK(tcp_option_find(h.tcp(), TCPOPT_WINDOW, TCPOLEN_WINDOW) == nullptr);
+  }
+  SECTION("a good one, found at its place")
+  {
+    const Header h(Bytes{ 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x07 });
+    const unsigned char* ws = tcp_option_find(h.tcp(), TCPOPT_WINDOW, TCPOLEN_WINDOW);
+    CHECK(ws == h.at(25));
+  }
+}

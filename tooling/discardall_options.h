@@ -1,0 +1,61 @@
+// tooling/discardall_options.h - what discardall has beyond the article,
+// linked into discardall alone: --mss N, --window BYTES and -K, the three
+// things that take one stream from tens of MiB/s to near the kernel's own
+// speed (docs/faster.md).  Step 4 is discardall.cc, readable beside the
+// article without any of this; each option changes what the kernel sends,
+// and tcpdump -n -i tun0 shows it:
+//   ./discardall                             length 536, win 5000
+//   ./discardall --mss 1460 --window 256K    length 1460, options [mss 1460,nop,wscale 3]
+//   ./discardall -K                          length 64240 (44 x 1460), one read() each
+// With no option discardall's packets are the article's, byte for byte.
+#pragma once
+
+#include "tooling/options.h"  // ExtraOptions
+
+#include <stdint.h>
+
+struct tcphdr;
+
+// --mss N, --window BYTES and -K, set by parse_options_or_exit through
+// kDiscardallOptions.
+extern int mss_option;      // --mss N: 0 is the article's SYN+ACK, no MSS option
+extern long window_option;  // --window BYTES: 0 is the article's 5000
+extern bool offload;        // -K: tun_offload (tooling/tunio.h), up to 64 KB per read()
+extern const ExtraOptions kDiscardallOptions;
+
+// What -K gives when --mss or --window is not: the largest segment a
+// 1500-byte tun MTU carries (1500 - 20 - 20), and a window of 4 MiB.
+constexpr int kOffloadMss = 1460;
+constexpr long kOffloadWindow = 4L << 20;
+
+// The MSS we announce (0: none) and the window we offer in bytes, once -K's
+// defaults are applied.
+int synack_mss();
+long window_bytes();
+
+// The window scale factor (RFC 7323 section 2.3): the smallest shift that
+// makes window_bytes() fit the 16-bit window field, at most 14.
+int window_shift();
+
+// Writes the options of our SYN+ACK, in reply to `syn`, at `options` (room
+// for 8 bytes), and returns how many bytes it wrote, a multiple of 4:
+//   --mss N             02 04 NN NN         MSS N (RFC 9293 section 3.7.1)
+//   --window BYTES      01 03 03 SS         NOP, window scale SS (RFC 7323),
+//                                           only when the window needs it and
+//                                           the SYN offered a scale of its own
+// Nothing by default, as in the article.  `syn` must have passed tcp_check.
+int synack_options(const struct tcphdr* syn, unsigned char* options);
+
+// The 16-bit window field of what we send: in a SYN+ACK the window in
+// bytes, at most 65535 (a SYN's window is never scaled, RFC 7323 section
+// 2.2); in every other segment the window shifted right by window_shift().
+// A connection whose SYN offered no scale reads that field as bytes: a
+// smaller window, never a wrong one.  5000 by default, as in the article.
+uint16_t window_field(bool syn);
+
+// Finds TCP option `kind` in the header at tcphdr and returns a pointer to
+// its kind byte, or nullptr.  tcphdr must have passed tcp_check (its doff*4
+// bytes are readable).  When this returns non-null, the option's length byte
+// says `len`, and all `len` bytes lie inside the header.  An option whose
+// length byte is below 2 or runs past the header ends the search.
+const unsigned char* tcp_option_find(const struct tcphdr* tcphdr, int kind, int len);
