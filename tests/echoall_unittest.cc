@@ -546,3 +546,24 @@ TEST_CASE("echoall takes a SYN at 2^32 - 1, whose first data byte is number 0",
   REQUIRE(ack.size() == 1);
   CHECK(ack[0].ack() == 4);
 }
+
+TEST_CASE("echoall passes on a window update that acknowledges nothing new", "[tcp][step6]")
+{
+  Client c(40019);
+  c.handshake(4);
+  REQUIRE(c.send(kClientIsn + 1, kIss + 1, "P.", "abcd", 4).size() == 1);
+  // The client takes the echo into its buffer and has no room left ...
+  auto zero = c.send(kClientIsn + 5, kIss + 5, ".", "", 0);
+  REQUIRE(zero.size() == 1);
+  CHECK(zero[0].ack() == kClientIsn + 5);
+  CHECK(zero[0].window() == 0);
+  // ... then its application reads: the same ACK, a window open again.
+  // Unless we pass it on, the client's kernel waits for our window to open.
+  auto update = c.send(kClientIsn + 5, kIss + 5, ".", "", 4000);
+  REQUIRE(update.size() == 1);
+  check_common(update[0], 40019);
+  CHECK(flags(update[0]) == ".");
+  CHECK(update[0].seq() == kIss + 5);
+  CHECK(update[0].ack() == kClientIsn + 5);
+  CHECK(update[0].window() == 4000);
+}
