@@ -567,3 +567,16 @@ TEST_CASE("echoall passes on a window update that acknowledges nothing new", "[t
   CHECK(update[0].ack() == kClientIsn + 5);
   CHECK(update[0].window() == 4000);
 }
+
+TEST_CASE("echoall drops a segment of a known connection that has no ACK", "[tcp][step6]")
+{
+  Client c(40020);
+  c.handshake();
+  // RFC 793 section 3.9: "if the ACK bit is off drop the segment and return".
+  CHECK(c.send(kClientIsn + 1, 0, "P", "no ack").empty());
+  // Nothing of it was taken: the same bytes with an ACK are new data.
+  auto r = c.send(kClientIsn + 1, kIss + 1, "P.", "no ack");
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].data == "no ack");
+}
