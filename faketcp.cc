@@ -81,14 +81,10 @@ bool parse_cidr(const char* text, uint32_t* addr, uint32_t* netmask)
     return false;
   memcpy(ip, text, slash - text);
   ip[slash - text] = '\0';
-  // The prefix is one or two digits and nothing else: strtol alone would
-  // also take "+24", " 24" and "024".
-  const char* digits = slash + 1;
-  const size_t ndigits = strspn(digits, "0123456789");
-  if (ndigits < 1 || ndigits > 2 || digits[ndigits] != '\0')
-    return false;
-  const int prefix = atoi(digits);
-  if (prefix < 8 || prefix > 30)
+  // One or two digits and nothing else (strtol would also take "+24", " 24").
+  const size_t ndigits = strspn(slash + 1, "0123456789");
+  const int prefix = atoi(slash + 1);
+  if (ndigits < 1 || ndigits > 2 || slash[1 + ndigits] != '\0' || prefix < 8 || prefix > 30)
     return false;
   if (inet_pton(AF_INET, ip, addr) != 1)
     return false;
