@@ -110,6 +110,7 @@ clean:
 # Optional parts, each kept beside what it builds.
 -include tests/fuzz/fuzz.mk
 -include tests/bench/bench.mk
+-include tests/mutate/mutate.mk
 
 .PHONY: all test unit-tests tools demo doctor clean
 .DELETE_ON_ERROR:

@@ -26,10 +26,10 @@ bool parse_cidr(const char* text, uint32_t* addr, uint32_t* netmask)
     return false;
   memcpy(ip, text, slash - text);
   ip[slash - text] = '\0';
-  char* end = nullptr;
-  errno = 0;
-  long prefix = strtol(slash + 1, &end, 10);
-  if (slash[1] == '\0' || *end != '\0' || errno || prefix < 8 || prefix > 30)
+  // One or two digits and nothing else (strtol would also take "+24", " 24").
+  const size_t ndigits = strspn(slash + 1, "0123456789");
+  const int prefix = atoi(slash + 1);
+  if (ndigits < 1 || ndigits > 2 || slash[1 + ndigits] != '\0' || prefix < 8 || prefix > 30)
     return false;
   if (inet_pton(AF_INET, ip, addr) != 1)
     return false;

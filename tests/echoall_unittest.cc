@@ -471,3 +471,112 @@ TEST_CASE("echoall writes nothing for a segment shorter than its header", "[tcp]
   tcp_input(c.fds_[0], packet, packet + 20, sizeof packet);
   CHECK(c.replies().empty());
 }
+
+// The kernel picks a random ISN, so one connection in a few hundred million
+// crosses 2^32 within its first bytes; here every one does.
+TEST_CASE("echoall echoes a stream whose sequence numbers cross 2^32", "[tcp][step6][wrap]")
+{
+  Client c(40017);
+  const uint32_t isn = 0xfffffff0u;  // 16 below 2^32
+  const uint32_t offset = kIss - isn;
+  auto syn = c.send(isn, 0, "S");
+  REQUIRE(syn.size() == 1);
+  CHECK(syn[0].ack() == isn + 1);
+  CHECK(c.send(isn + 1, kIss + 1, ".").empty());
+
+  uint32_t seq = isn + 1;  // 0xfffffff1
+  auto before = c.send(seq, kIss + 1, "P.", "0123456789");
+  REQUIRE(before.size() == 1);
+  CHECK(before[0].seq() == seq + offset);
+  CHECK(before[0].data == "0123456789");
+  seq += 10;  // 0xfffffffb
+
+  // 0xfffffffb .. 0x0000000a: the segment that crosses.
+  auto across = c.send(seq, kIss + 1, "P.", "across 2^32 here");
+  REQUIRE(across.size() == 1);
+  check_common(across[0], 40017);
+  CHECK(flags(across[0]) == "P.");
+  CHECK(across[0].seq() == seq + offset);
+  CHECK(across[0].ack() == isn + 1);
+  CHECK(across[0].data == "across 2^32 here");
+  seq += 16;
+  REQUIRE(seq == 0x0000000bu);
+
+  // The client acknowledges both echoes: our ACK crosses 2^32 as well.
+  auto ack = c.send(seq, kIss + 27, ".");
+  REQUIRE(ack.size() == 1);
+  CHECK(ack[0].ack() == seq);
+
+  auto after = c.send(seq, kIss + 27, "P.", "after");
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].seq() == seq + offset);
+  CHECK(after[0].ack() == seq);
+  CHECK(after[0].data == "after");
+
+  // The crossing segment again, its echo acknowledged: a bare ACK, no echo.
+  auto dup = c.send(seq - 16, kIss + 27, "P.", "across 2^32 here");
+  REQUIRE(dup.size() == 1);
+  CHECK(flags(dup[0]) == ".");
+  CHECK(dup[0].ack() == seq);
+
+  auto fin = c.send(seq + 5, kIss + 32, "F.");
+  REQUIRE(fin.size() == 1);
+  CHECK(flags(fin[0]) == "F.");
+  CHECK(fin[0].seq() == seq + 5 + offset);
+  CHECK(fin[0].ack() == seq + 5);
+  auto last = c.send(seq + 6, kIss + 33, ".");
+  REQUIRE(last.size() == 1);
+  CHECK(last[0].ack() == seq + 6);
+}
+
+TEST_CASE("echoall takes a SYN at 2^32 - 1, whose first data byte is number 0",
+          "[tcp][step6][wrap]")
+{
+  Client c(40018);
+  auto syn = c.send(0xffffffffu, 0, "S");
+  REQUIRE(syn.size() == 1);
+  CHECK(syn[0].ack() == 0);
+  CHECK(c.send(0, kIss + 1, ".").empty());
+  auto r = c.send(0, kIss + 1, "P.", "zero");
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].ack() == 0);
+  CHECK(r[0].data == "zero");
+  auto ack = c.send(4, kIss + 5, ".");
+  REQUIRE(ack.size() == 1);
+  CHECK(ack[0].ack() == 4);
+}
+
+TEST_CASE("echoall passes on a window update that acknowledges nothing new", "[tcp][step6]")
+{
+  Client c(40019);
+  c.handshake(4);
+  REQUIRE(c.send(kClientIsn + 1, kIss + 1, "P.", "abcd", 4).size() == 1);
+  // The client takes the echo into its buffer and has no room left ...
+  auto zero = c.send(kClientIsn + 5, kIss + 5, ".", "", 0);
+  REQUIRE(zero.size() == 1);
+  CHECK(zero[0].ack() == kClientIsn + 5);
+  CHECK(zero[0].window() == 0);
+  // ... then its application reads: the same ACK, a window open again.
+  // Unless we pass it on, the client's kernel waits for our window to open.
+  auto update = c.send(kClientIsn + 5, kIss + 5, ".", "", 4000);
+  REQUIRE(update.size() == 1);
+  check_common(update[0], 40019);
+  CHECK(flags(update[0]) == ".");
+  CHECK(update[0].seq() == kIss + 5);
+  CHECK(update[0].ack() == kClientIsn + 5);
+  CHECK(update[0].window() == 4000);
+}
+
+TEST_CASE("echoall drops a segment of a known connection that has no ACK", "[tcp][step6]")
+{
+  Client c(40020);
+  c.handshake();
+  // RFC 793 section 3.9: "if the ACK bit is off drop the segment and return".
+  CHECK(c.send(kClientIsn + 1, 0, "P", "no ack").empty());
+  // Nothing of it was taken: the same bytes with an ACK are new data.
+  auto r = c.send(kClientIsn + 1, kIss + 1, "P.", "no ack");
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].data == "no ack");
+}

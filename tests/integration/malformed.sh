@@ -58,7 +58,15 @@ for prog in "${steps[@]}"; do
     # It noticed: one "bad packet: why" line per packet it refused.
     bad=$(count '^bad packet: ' "$PROG_LOG")
     kinds=$(grep -E '^bad packet: ' "$PROG_LOG" | sort -u | wc -l)
-    if [ "$bad" -gt 0 ]; then
+    # ip_check's own reasons too, printed by the main loop (rawsend's
+    # "ihl 0" and "bad checksum" kinds), not only those of the ICMP or TCP code.
+    missing=
+    for why in 'IP header length (ihl) below 5' 'bad IP header checksum'; do
+      grep -qF "bad packet: $why" "$PROG_LOG" || missing="$missing '$why'"
+    done
+    if [ -n "$missing" ]; then
+      fail "$name" "no 'bad packet' line for$missing: does the main loop print what ip_check refuses?" "$PROG_LOG"
+    elif [ "$bad" -gt 0 ]; then
       pass "$name: alive after rawsend $sent, answers ping, still does its step; $bad 'bad packet' lines ($kinds reasons)"
     else
       fail "$name" "no 'bad packet' line: did the burst reach it?" "$PROG_LOG"
