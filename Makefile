@@ -81,6 +81,8 @@ $(filter $(BUILD)/tests/rejectall_%,$(UNIT_TESTS)):   $(BUILD)/rejectall.step.o
 $(filter $(BUILD)/tests/acceptall_%,$(UNIT_TESTS)):   $(BUILD)/acceptall.step.o
 $(filter $(BUILD)/tests/discardall_%,$(UNIT_TESTS)):  $(BUILD)/discardall.step.o $(DISCARDALL_OPTIONS)
 $(filter $(BUILD)/tests/connectmany_%,$(UNIT_TESTS)): $(BUILD)/connectmany.step.o $(CONNECTMANY_OPTIONS)
+# The command line's test also reads connectmany's -q, -w N and -x.
+$(BUILD)/tests/options_unittest: $(BUILD)/connectmany.step.o $(CONNECTMANY_OPTIONS)
 $(filter $(BUILD)/tests/echoall_%,$(UNIT_TESTS)):     $(BUILD)/echoall.step.o
 
 $(BINPREFIX)tests/bin/%: tests/tools/%.cc tests/support/reference.h

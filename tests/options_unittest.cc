@@ -1,10 +1,12 @@
 // The command line every step shares: parse_cidr (-a ADDR/PREFIX) and
-// parse_options, with good input and with the mistakes a student makes.
+// parse_options_or_exit, with good input and with the mistakes a student makes.
 //
-// parse_options exits on -h and on a bad option, as a program should, so each
+// parse_options_or_exit exits on -h and on a bad option, as a program should, so each
 // case runs it in a child process (fork) and checks the exit status, what it
 // printed, and the Options it filled in.
 #include "faketcp.h"
+#include "tooling/connectmany_options.h"  // connectmany's -q, -w N, -x
+#include "tooling/options.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +27,10 @@ std::string dotted(uint32_t addr)  // network byte order
   return text;
 }
 
-// What a child that ran parse_options left behind.
+// What a child that ran parse_options_or_exit left behind.
 struct Run
 {
-  int status = -1;       // its exit status; kReturned when parse_options returned
+  int status = -1;       // its exit status; kReturned when parse_options_or_exit returned
   std::string out, err;  // what it printed on stdout and stderr
   std::string result;    // when it returned: "index=N ifname=... hostaddr=... ..."
 };
@@ -45,8 +47,8 @@ std::string slurp(FILE* f)
   return s;
 }
 
-// Runs parse_options(argv, kUsage, extra, nargs) in a child process.
-Run parse(std::vector<std::string> args, const char* extra = "", int nargs = 0)
+// Runs parse_options_or_exit(argv, kUsage, nargs, extra) in a child process.
+Run parse(std::vector<std::string> args, const ExtraOptions* extra = nullptr, int nargs = 0)
 {
   args.insert(args.begin(), "faketcp-test");
   FILE* out = tmpfile();
@@ -68,11 +70,11 @@ Run parse(std::vector<std::string> args, const char* extra = "", int nargs = 0)
       argv.push_back(&a[0]);
     argv.push_back(nullptr);
     Options opt;
-    const int index = parse_options(static_cast<int>(args.size()), argv.data(),
-                                    "usage: faketcp-test [options]\n", extra, nargs, &opt);
+    const int index = parse_options_or_exit(static_cast<int>(args.size()), argv.data(),
+                                            "usage: faketcp-test [options]\n", nargs, &opt, extra);
     fprintf(result, "index=%d ifname=%s hostaddr=%s pcap=%s quiet=%d window=%d exit=%d",
-            index, opt.ifname, opt.hostaddr, opt.pcap ? opt.pcap : "-", opt.quiet,
-            opt.window, opt.exit_when_done);
+            index, opt.ifname, opt.hostaddr, opt.pcap ? opt.pcap : "-", quiet,
+            in_flight, exit_when_done);
     fflush(result);
     fflush(stdout);
     _exit(kReturned);
@@ -161,7 +163,7 @@ TEST_CASE("parse_cidr refuses what is not IPv4/PREFIX with a host address and a 
   }
 }
 
-TEST_CASE("parse_options keeps the article's defaults when given nothing", "[options]")
+TEST_CASE("parse_options_or_exit keeps the article's defaults when given nothing", "[options]")
 {
   const Run r = parse({});
   REQUIRE(r.status == kReturned);
@@ -170,7 +172,7 @@ TEST_CASE("parse_options keeps the article's defaults when given nothing", "[opt
   CHECK(r.err.empty());
 }
 
-TEST_CASE("parse_options reads -i, -a and --pcap", "[options]")
+TEST_CASE("parse_options_or_exit reads -i, -a and --pcap", "[options]")
 {
   char path[] = "/tmp/faketcp-options-XXXXXX";
   const int fd = mkstemp(path);
@@ -194,7 +196,7 @@ TEST_CASE("parse_options reads -i, -a and --pcap", "[options]")
   CHECK(header[5] == 101);
 }
 
-TEST_CASE("parse_options takes a device name of at most 15 characters and no '/'", "[options]")
+TEST_CASE("parse_options_or_exit takes a device name of at most 15 characters and no '/'", "[options]")
 {
   const Run fifteen = parse({ "-i", "abcdefghijklmno" });
   REQUIRE(fifteen.status == kReturned);
@@ -210,7 +212,7 @@ TEST_CASE("parse_options takes a device name of at most 15 characters and no '/'
   }
 }
 
-TEST_CASE("parse_options refuses a bad -a, naming it and the form it expects", "[options]")
+TEST_CASE("parse_options_or_exit refuses a bad -a, naming it and the form it expects", "[options]")
 {
   for (const char* text : { "10.0.0.1/24x", "10.0.0.0/24", "10.0.0.255/24", "10.0.0.1/31",
                             "10.0.0.1/7", "10.0.0.1", "192.168.0.1/24/24" })
@@ -223,7 +225,7 @@ TEST_CASE("parse_options refuses a bad -a, naming it and the form it expects", "
   }
 }
 
-TEST_CASE("parse_options prints the usage and exits 0 on -h and --help", "[options]")
+TEST_CASE("parse_options_or_exit prints the usage and exits 0 on -h and --help", "[options]")
 {
   for (const char* flag : { "-h", "--help" })
   {
@@ -237,15 +239,15 @@ TEST_CASE("parse_options prints the usage and exits 0 on -h and --help", "[optio
   }
 }
 
-TEST_CASE("parse_options reads -q, -w N and -x/--exit only where the program takes them",
+TEST_CASE("parse_options_or_exit reads -q, -w N and -x/--exit only where the program takes them",
           "[options]")
 {
   SECTION("connectmany's options")
   {
-    const Run r = parse({ "-q", "-w", "64", "-x", "192.168.0.1", "2007", "10" }, "qw:x", 3);
+    const Run r = parse({ "-q", "-w", "64", "-x", "192.168.0.1", "2007", "10" }, &kConnectmanyOptions, 3);
     REQUIRE(r.status == kReturned);
     CHECK(r.result == "index=5 ifname=tun%d hostaddr=192.168.0.1/24 pcap=- quiet=1 window=64 exit=1");
-    const Run exit = parse({ "--exit", "-w", "4096", "192.168.0.1", "2007", "10" }, "qw:x", 3);
+    const Run exit = parse({ "--exit", "-w", "4096", "192.168.0.1", "2007", "10" }, &kConnectmanyOptions, 3);
     REQUIRE(exit.status == kReturned);
     CHECK(exit.result == "index=4 ifname=tun%d hostaddr=192.168.0.1/24 pcap=- quiet=0 window=4096 exit=1");
   }
@@ -254,7 +256,7 @@ TEST_CASE("parse_options reads -q, -w N and -x/--exit only where the program tak
     for (const char* w : { "0", "4097", "-1", "12x", "" })
     {
       CAPTURE(w);
-      const Run r = parse({ "-w", w, "192.168.0.1", "2007", "10" }, "qw:x", 3);
+      const Run r = parse({ "-w", w, "192.168.0.1", "2007", "10" }, &kConnectmanyOptions, 3);
       CHECK(r.status == 2);
       CHECK(contains(r.err, std::string("-w ") + w + ": expected a number of handshakes in flight, 1..4096"));
     }
@@ -273,23 +275,23 @@ TEST_CASE("parse_options reads -q, -w N and -x/--exit only where the program tak
   }
 }
 
-TEST_CASE("parse_options checks the number of arguments left", "[options]")
+TEST_CASE("parse_options_or_exit checks the number of arguments left", "[options]")
 {
-  const Run few = parse({ "192.168.0.1", "2007" }, "qw:x", 3);
+  const Run few = parse({ "192.168.0.1", "2007" }, &kConnectmanyOptions, 3);
   CHECK(few.status == 2);
   CHECK(contains(few.err, "expected 3 arguments, got 2"));
-  const Run many = parse({ "192.168.0.1", "2007", "10", "11" }, "qw:x", 3);
+  const Run many = parse({ "192.168.0.1", "2007", "10", "11" }, &kConnectmanyOptions, 3);
   CHECK(many.status == 2);
   CHECK(contains(many.err, "expected 3 arguments, got 4"));
   const Run stray = parse({ "extra" });
   CHECK(stray.status == 2);
   CHECK(contains(stray.err, "expected 0 arguments, got 1"));
-  const Run one = parse({ "a" }, "", 1);
+  const Run one = parse({ "a" }, nullptr, 1);
   REQUIRE(one.status == kReturned);
   CHECK(contains(one.result, "index=1 "));
 }
 
-TEST_CASE("parse_options exits 1 when the --pcap file cannot be written, saying so", "[options]")
+TEST_CASE("parse_options_or_exit exits 1 when the --pcap file cannot be written, saying so", "[options]")
 {
   const Run r = parse({ "--pcap", "/nonexistent-dir/x.pcap" });
   CHECK(r.status == 1);
