@@ -20,7 +20,6 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len);
 namespace
 {
 
-const uint32_t kIss = 123456;     // echoall's initial sequence number
 const uint32_t kClientIsn = 1000;
 
 struct Reply
@@ -103,9 +102,9 @@ class Client
   {
     auto r = send(kClientIsn, 0, "S", "", window);
     REQUIRE(r.size() == 1);
-    REQUIRE(r[0].seq() == kIss);
     REQUIRE(r[0].ack() == kClientIsn + 1);
-    CHECK(send(kClientIsn + 1, kIss + 1, ".", "", window).empty());
+    iss = r[0].seq();  // echoall's ISN: its SYN cookie
+    CHECK(send(kClientIsn + 1, iss + 1, ".", "", window).empty());
   }
 
   // Every packet tcp_input wrote, parsed; the checksums are verified here.
@@ -136,6 +135,7 @@ class Client
 
   uint16_t port_;
   int fds_[2];
+  uint32_t iss = 0;  // echoall's initial sequence number, set by handshake()
 };
 
 // Flags as tcpdump prints them, for readable failures: "FP.", "S.", "R".
@@ -166,9 +166,6 @@ void check_common(const Reply& r, uint16_t port)
   CHECK(r.tcp_sum_ok);
 }
 
-// The data offset: the client's byte at sequence number s comes back at
-// s + kOffset.
-const uint32_t kOffset = kIss - kClientIsn;
 
 }  // namespace
 
@@ -180,7 +177,8 @@ TEST_CASE("echoall answers a SYN with SYN+ACK acking seq+1 and announcing MSS 14
   REQUIRE(r.size() == 1);
   check_common(r[0], 40001);
   CHECK(flags(r[0]) == "S.");
-  CHECK(r[0].seq() == kIss);
+  // Its ISN is a SYN cookie for these four numbers and this client ISN
+  // (tests/echoall_cookie_unittest.cc checks the cookie itself).
   CHECK(r[0].ack() == kClientIsn + 1);
   CHECK(r[0].window() == 29200);  // its own window, mirrored
   const std::vector<unsigned char> mss = { 2, 4, 0x05, 0xb4 };  // kind 2, length 4, 1460
@@ -197,11 +195,11 @@ TEST_CASE("echoall echoes in-order data at seq + (iss - irs), odd lengths includ
   const std::string segments[] = { "hello\n", "odd", std::string(1460, 'x'), std::string(1, '\0') };
   for (const std::string& data : segments)
   {
-    auto r = c.send(seq, kIss + 1, "P.", data);
+    auto r = c.send(seq, c.iss + 1, "P.", data);
     REQUIRE(r.size() == 1);
     check_common(r[0], 40002);
     CHECK(flags(r[0]) == "P.");
-    CHECK(r[0].seq() == seq + kOffset);
+    CHECK(r[0].seq() == seq + (c.iss - kClientIsn));  // the offset iss - irs
     // Nothing acknowledged yet: the client has not acknowledged any echo.
     CHECK(r[0].ack() == kClientIsn + 1);
     CHECK(r[0].data == data);
@@ -215,23 +213,23 @@ TEST_CASE("echoall acknowledges a byte once the client acknowledges its echo",
 {
   Client c(40003);
   c.handshake();
-  auto echo = c.send(kClientIsn + 1, kIss + 1, "P.", "hello");
+  auto echo = c.send(kClientIsn + 1, c.iss + 1, "P.", "hello");
   REQUIRE(echo.size() == 1);
   CHECK(echo[0].ack() == kClientIsn + 1);
 
   // The client's ACK of the echo comes back mirrored: hello is acknowledged.
-  auto r = c.send(kClientIsn + 6, kIss + 6, ".", "", 64235);
+  auto r = c.send(kClientIsn + 6, c.iss + 6, ".", "", 64235);
   REQUIRE(r.size() == 1);
   check_common(r[0], 40003);
   CHECK(flags(r[0]) == ".");
-  CHECK(r[0].seq() == kIss + 6);
+  CHECK(r[0].seq() == c.iss + 6);
   CHECK(r[0].ack() == kClientIsn + 6);
   CHECK(r[0].window() == 64235);
   CHECK(r[0].data.empty());
 
   // The same ACK again moves nothing: no answer (a dup ACK would start a
   // fast retransmit at the client).
-  CHECK(c.send(kClientIsn + 6, kIss + 6, ".", "", 64235).empty());
+  CHECK(c.send(kClientIsn + 6, c.iss + 6, ".", "", 64235).empty());
 }
 
 TEST_CASE("echoall re-acks a duplicate whose echo was acknowledged, without echoing twice",
@@ -239,14 +237,14 @@ TEST_CASE("echoall re-acks a duplicate whose echo was acknowledged, without echo
 {
   Client c(40004);
   c.handshake();
-  REQUIRE(c.send(kClientIsn + 1, kIss + 1, "P.", "abc").size() == 1);
-  REQUIRE(c.send(kClientIsn + 4, kIss + 4, ".").size() == 1);  // echo acknowledged
+  REQUIRE(c.send(kClientIsn + 1, c.iss + 1, "P.", "abc").size() == 1);
+  REQUIRE(c.send(kClientIsn + 4, c.iss + 4, ".").size() == 1);  // echo acknowledged
 
-  auto r = c.send(kClientIsn + 1, kIss + 4, "P.", "abc");  // the same segment again
+  auto r = c.send(kClientIsn + 1, c.iss + 4, "P.", "abc");  // the same segment again
   REQUIRE(r.size() == 1);
   check_common(r[0], 40004);
   CHECK(flags(r[0]) == ".");
-  CHECK(r[0].seq() == kIss + 4);
+  CHECK(r[0].seq() == c.iss + 4);
   CHECK(r[0].ack() == kClientIsn + 4);
   CHECK(r[0].data.empty());
 }
@@ -255,11 +253,11 @@ TEST_CASE("echoall echoes a retransmission again when the echo was lost", "[tcp]
 {
   Client c(40005);
   c.handshake();
-  auto first = c.send(kClientIsn + 1, kIss + 1, "P.", "lost?");
+  auto first = c.send(kClientIsn + 1, c.iss + 1, "P.", "lost?");
   REQUIRE(first.size() == 1);
   // The echo never arrives, so the client acknowledges nothing and, after
   // its retransmission timeout, sends the same bytes again.
-  auto again = c.send(kClientIsn + 1, kIss + 1, "P.", "lost?");
+  auto again = c.send(kClientIsn + 1, c.iss + 1, "P.", "lost?");
   REQUIRE(again.size() == 1);
   check_common(again[0], 40005);
   CHECK(flags(again[0]) == "P.");
@@ -269,16 +267,16 @@ TEST_CASE("echoall echoes a retransmission again when the echo was lost", "[tcp]
 
   // A retransmission that reaches past what we had: only its unacknowledged
   // part is echoed, from where the client's ACK says its echo stops.
-  REQUIRE(c.send(kClientIsn + 6, kIss + 3, ".", "", 64240).size() == 1);  // "lo" came back
-  auto longer = c.send(kClientIsn + 1, kIss + 3, "P.", "lost?more");
+  REQUIRE(c.send(kClientIsn + 6, c.iss + 3, ".", "", 64240).size() == 1);  // "lo" came back
+  auto longer = c.send(kClientIsn + 1, c.iss + 3, "P.", "lost?more");
   REQUIRE(longer.size() == 1);
-  CHECK(longer[0].seq() == kIss + 3);
+  CHECK(longer[0].seq() == c.iss + 3);
   CHECK(longer[0].ack() == kClientIsn + 3);
   CHECK(longer[0].data == "st?more");
   // and the next new byte follows it
-  auto next = c.send(kClientIsn + 10, kIss + 3, "P.", "!");
+  auto next = c.send(kClientIsn + 10, c.iss + 3, "P.", "!");
   REQUIRE(next.size() == 1);
-  CHECK(next[0].seq() == kIss + 10);
+  CHECK(next[0].seq() == c.iss + 10);
   CHECK(next[0].data == "!");
 }
 
@@ -288,22 +286,22 @@ TEST_CASE("echoall re-acks an out-of-order segment and echoes it only after the 
   Client c(40006);
   c.handshake();
   // "world" arrives before "hello ": a gap of 6 bytes.
-  auto r = c.send(kClientIsn + 7, kIss + 1, "P.", "world");
+  auto r = c.send(kClientIsn + 7, c.iss + 1, "P.", "world");
   REQUIRE(r.size() == 1);
   check_common(r[0], 40006);
   CHECK(flags(r[0]) == ".");
-  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].seq() == c.iss + 1);
   CHECK(r[0].ack() == kClientIsn + 1);
   CHECK(r[0].data.empty());
 
-  auto hello = c.send(kClientIsn + 1, kIss + 1, "P.", "hello ");
+  auto hello = c.send(kClientIsn + 1, c.iss + 1, "P.", "hello ");
   REQUIRE(hello.size() == 1);
-  CHECK(hello[0].seq() == kIss + 1);
+  CHECK(hello[0].seq() == c.iss + 1);
   CHECK(hello[0].data == "hello ");
   // "world" was not kept: the client sends it again, and now it fits.
-  auto world = c.send(kClientIsn + 7, kIss + 1, "P.", "world");
+  auto world = c.send(kClientIsn + 7, c.iss + 1, "P.", "world");
   REQUIRE(world.size() == 1);
-  CHECK(world[0].seq() == kIss + 7);
+  CHECK(world[0].seq() == c.iss + 7);
   CHECK(world[0].data == "world");
 }
 
@@ -312,16 +310,16 @@ TEST_CASE("echoall echoes only what fits in the client's window, and acks none o
 {
   Client c(40007);
   c.handshake(4);  // the client can take 4 bytes
-  auto r = c.send(kClientIsn + 1, kIss + 1, "P.", "abcdef", 4);
+  auto r = c.send(kClientIsn + 1, c.iss + 1, "P.", "abcdef", 4);
   REQUIRE(r.size() == 1);
   check_common(r[0], 40007);
-  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].seq() == c.iss + 1);
   CHECK(r[0].ack() == kClientIsn + 1);
   CHECK(r[0].data == "abcd");
   CHECK(r[0].window() == 4);
 
   // Window full, nothing read yet: the bytes are dropped, a bare ACK says so.
-  auto full = c.send(kClientIsn + 5, kIss + 1, "P.", "ef", 4);
+  auto full = c.send(kClientIsn + 5, c.iss + 1, "P.", "ef", 4);
   REQUIRE(full.size() == 1);
   CHECK(flags(full[0]) == ".");
   CHECK(full[0].ack() == kClientIsn + 1);
@@ -329,13 +327,13 @@ TEST_CASE("echoall echoes only what fits in the client's window, and acks none o
 
   // The client takes abcd and opens its window: we mirror it at once, so
   // its retransmission of ef may come.
-  auto open = c.send(kClientIsn + 7, kIss + 5, ".", "", 100);
+  auto open = c.send(kClientIsn + 7, c.iss + 5, ".", "", 100);
   REQUIRE(open.size() == 1);
   CHECK(open[0].ack() == kClientIsn + 5);
   CHECK(open[0].window() == 100);
-  auto ef = c.send(kClientIsn + 5, kIss + 5, "P.", "ef", 100);
+  auto ef = c.send(kClientIsn + 5, c.iss + 5, "P.", "ef", 100);
   REQUIRE(ef.size() == 1);
-  CHECK(ef[0].seq() == kIss + 5);
+  CHECK(ef[0].seq() == c.iss + 5);
   CHECK(ef[0].data == "ef");
 }
 
@@ -344,10 +342,10 @@ TEST_CASE("echoall answers a zero-window probe with an ACK", "[tcp][step6]")
   Client c(40008);
   c.handshake();
   // Linux probes with seq one below what we acknowledged, and no data.
-  auto r = c.send(kClientIsn, kIss + 1, ".");
+  auto r = c.send(kClientIsn, c.iss + 1, ".");
   REQUIRE(r.size() == 1);
   CHECK(flags(r[0]) == ".");
-  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].seq() == c.iss + 1);
   CHECK(r[0].ack() == kClientIsn + 1);
 }
 
@@ -356,25 +354,25 @@ TEST_CASE("echoall echoes a FIN as its own FIN and forgets the connection when b
 {
   Client c(40009);
   c.handshake();
-  REQUIRE(c.send(kClientIsn + 1, kIss + 1, "P.", "bye").size() == 1);
+  REQUIRE(c.send(kClientIsn + 1, c.iss + 1, "P.", "bye").size() == 1);
 
   // The FIN rides with the client's ACK of "bye".
-  auto fin = c.send(kClientIsn + 4, kIss + 4, "F.");
+  auto fin = c.send(kClientIsn + 4, c.iss + 4, "F.");
   REQUIRE(fin.size() == 1);
   check_common(fin[0], 40009);
   CHECK(flags(fin[0]) == "F.");
-  CHECK(fin[0].seq() == kIss + 4);
+  CHECK(fin[0].seq() == c.iss + 4);
   CHECK(fin[0].ack() == kClientIsn + 4);  // "bye" acked; the FIN once ours is
   CHECK(fin[0].data.empty());
 
   // The client acknowledges our FIN; we acknowledge its FIN, and forget.
-  auto last = c.send(kClientIsn + 5, kIss + 5, ".");
+  auto last = c.send(kClientIsn + 5, c.iss + 5, ".");
   REQUIRE(last.size() == 1);
   CHECK(flags(last[0]) == ".");
-  CHECK(last[0].seq() == kIss + 5);
+  CHECK(last[0].seq() == c.iss + 5);
   CHECK(last[0].ack() == kClientIsn + 5);
 
-  auto after = c.send(kClientIsn + 5, kIss + 5, ".");
+  auto after = c.send(kClientIsn + 5, c.iss + 5, ".");
   REQUIRE(after.size() == 1);
   CHECK(flags(after[0]) == "R");  // no such connection any more
 }
@@ -383,13 +381,13 @@ TEST_CASE("echoall echoes data and FIN of one segment together", "[tcp][step6]")
 {
   Client c(40010);
   c.handshake();
-  auto r = c.send(kClientIsn + 1, kIss + 1, "FP.", "last words");
+  auto r = c.send(kClientIsn + 1, c.iss + 1, "FP.", "last words");
   REQUIRE(r.size() == 1);
   check_common(r[0], 40010);
   CHECK(flags(r[0]) == "FP.");
-  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].seq() == c.iss + 1);
   CHECK(r[0].data == "last words");
-  auto last = c.send(kClientIsn + 12, kIss + 12, ".");
+  auto last = c.send(kClientIsn + 12, c.iss + 12, ".");
   REQUIRE(last.size() == 1);
   CHECK(last[0].ack() == kClientIsn + 12);  // 10 bytes and the FIN
 }
@@ -425,8 +423,11 @@ TEST_CASE("echoall forgets a connection the client resets", "[tcp][step6]")
 {
   Client c(40012);
   c.handshake();
-  CHECK(c.send(kClientIsn + 1, kIss + 1, "R.").empty());
-  auto r = c.send(kClientIsn + 1, kIss + 1, "P.", "x");
+  REQUIRE(c.send(kClientIsn + 1, c.iss + 1, "P.", "ab").size() == 1);
+  CHECK(c.send(kClientIsn + 3, c.iss + 1, "R.").empty());
+  // (Not at kClientIsn + 1: that segment would hand the cookie back again,
+  // and open the connection anew; see tests/echoall_cookie_unittest.cc.)
+  auto r = c.send(kClientIsn + 3, c.iss + 1, "P.", "x");
   REQUIRE(r.size() == 1);
   CHECK(flags(r[0]) == "R");
 }
@@ -436,7 +437,7 @@ TEST_CASE("echoall ignores an ACK of bytes it never sent, answering with its own
 {
   Client c(40013);
   c.handshake();
-  auto r = c.send(kClientIsn + 1, kIss + 100, "P.", "x");
+  auto r = c.send(kClientIsn + 1, c.iss + 100, "P.", "x");
   REQUIRE(r.size() == 1);
   CHECK(flags(r[0]) == ".");
   CHECK(r[0].ack() == kClientIsn + 1);
@@ -448,11 +449,11 @@ TEST_CASE("echoall keeps connections apart by their four numbers", "[tcp][step6]
   Client a(40014), b(40015);
   a.handshake();
   b.handshake();
-  REQUIRE(a.send(kClientIsn + 1, kIss + 1, "P.", "aaaa").size() == 1);
-  auto r = b.send(kClientIsn + 1, kIss + 1, "P.", "bb");
+  REQUIRE(a.send(kClientIsn + 1, a.iss + 1, "P.", "aaaa").size() == 1);
+  auto r = b.send(kClientIsn + 1, b.iss + 1, "P.", "bb");
   REQUIRE(r.size() == 1);
   CHECK(ntohs(r[0].tcp.dest) == 40015);
-  CHECK(r[0].seq() == kIss + 1);  // b's own sequence space, untouched by a
+  CHECK(r[0].seq() == b.iss + 1);  // b's own sequence space, untouched by a
   CHECK(r[0].data == "bb");
 }
 
