@@ -107,6 +107,17 @@ class Client
     CHECK(send(kClientIsn + 1, iss + 1, ".", "", window).empty());
   }
 
+  // The same, returning what the last ACK brought back (RSTs to connections
+  // echoall dropped to make room, see tcp_make_room).
+  std::vector<Reply> handshake_replies()
+  {
+    auto r = send(kClientIsn, 0, "S");
+    REQUIRE(r.size() == 1);
+    REQUIRE(r[0].ack() == kClientIsn + 1);
+    iss = r[0].seq();
+    return send(kClientIsn + 1, iss + 1, ".");
+  }
+
   // Every packet tcp_input wrote, parsed; the checksums are verified here.
   std::vector<Reply> replies()
   {
@@ -471,4 +482,283 @@ TEST_CASE("echoall writes nothing for a segment shorter than its header", "[tcp]
   packet[20 + 12] = 5 << 4;  // doff 5: 20 bytes, one more than there are
   tcp_input(c.fds_[0], packet, packet + 20, sizeof packet);
   CHECK(c.replies().empty());
+}
+
+// ---------------------------------------------------------------- SYN cookies
+
+// echoall.cc's cookie, its hash and its table, as the program runs them.
+uint64_t siphash(const unsigned char key[16], const unsigned char* msg, size_t len);
+uint32_t cookie_time(int64_t now);
+uint32_t syn_cookie(const SocketAddr& key, uint32_t irs, uint32_t t);
+bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint32_t t);
+size_t tcp_connections();
+extern size_t max_connections;
+extern int64_t idle_timeout_ms;
+
+namespace
+{
+
+// Sets the table's bounds for one test case, and puts them back after.
+struct Bounds
+{
+  Bounds(size_t max, int64_t idle_ms) : max_(max_connections), idle_(idle_timeout_ms)
+  {
+    max_connections = max;
+    idle_timeout_ms = idle_ms;
+  }
+  ~Bounds()
+  {
+    max_connections = max_;
+    idle_timeout_ms = idle_;
+  }
+  size_t max_;
+  int64_t idle_;
+};
+
+void sleep_ms(int ms)
+{
+  usleep(ms * 1000);  // the monotonic clock moves at least this much meanwhile
+}
+
+// The replies that are RSTs, by the port they go to.
+std::vector<uint16_t> resets(const std::vector<Reply>& replies)
+{
+  std::vector<uint16_t> ports;
+  for (const Reply& r : replies)
+    if (flags(r) == "R")
+      ports.push_back(ntohs(r.tcp.dest));
+  return ports;
+}
+
+// Empties echoall's table through its own idle timeout: every entry is idle
+// longer than 0 ms, so the next handshake resets them all.  Returns how many
+// it reset; the throwaway connection is reset by its client.
+size_t forget_all()
+{
+  const size_t before = tcp_connections();
+  Bounds zero(max_connections, 0);
+  sleep_ms(2);
+  Client t(39999);
+  const size_t reset = resets(t.handshake_replies()).size();
+  CHECK(t.send(kClientIsn + 1, t.iss + 1, "R.").empty());
+  REQUIRE(tcp_connections() == 0);
+  CHECK(reset == before);
+  return reset;
+}
+
+SocketAddr client_key(uint16_t port)
+{
+  SocketAddr key;
+  inet_pton(AF_INET, "192.168.0.1", &key.saddr);
+  inet_pton(AF_INET, "192.168.0.2", &key.daddr);
+  key.sport = htons(port);
+  key.dport = htons(7);
+  return key;
+}
+
+}  // namespace
+
+TEST_CASE("SipHash-2-4 gives the reference outputs of its paper", "[cookie][step6]")
+{
+  // Aumasson and Bernstein, "SipHash: a fast short-input PRF", appendix A:
+  // key 00 01 .. 0f; the message 00 01 .. 0e gives a129ca6149be45e5, and
+  // the empty message 726fdb47dd0e0e31 (the first line of its vectors.h).
+  unsigned char key[16], msg[15];
+  for (int i = 0; i < 16; ++i)
+    key[i] = static_cast<unsigned char>(i);
+  for (int i = 0; i < 15; ++i)
+    msg[i] = static_cast<unsigned char>(i);
+  CHECK(siphash(key, msg, 15) == 0xa129ca6149be45e5ull);
+  CHECK(siphash(key, msg, 0) == 0x726fdb47dd0e0e31ull);
+  CHECK(siphash(key, msg, 8) == 0x93f5f5799a932462ull);  // one whole block, then none
+}
+
+TEST_CASE("a SYN cookie is good for two minutes after its own and names its connection",
+          "[cookie][step6]")
+{
+  const SocketAddr key = client_key(41000);
+  const uint32_t t = 77;
+  const uint32_t cookie = syn_cookie(key, kClientIsn, t);
+  CHECK(cookie >> 24 == t);  // the minute rides in the top byte
+  CHECK(syn_cookie_check(key, kClientIsn, cookie, t));
+  CHECK(syn_cookie_check(key, kClientIsn, cookie, t + 1));
+  CHECK(syn_cookie_check(key, kClientIsn, cookie, t + 2));
+  CHECK_FALSE(syn_cookie_check(key, kClientIsn, cookie, t + 3));  // too old
+  CHECK_FALSE(syn_cookie_check(key, kClientIsn, cookie, t - 1));  // from the future
+  CHECK_FALSE(syn_cookie_check(key, kClientIsn + 1, cookie, t));  // another client ISN
+  CHECK_FALSE(syn_cookie_check(client_key(41001), kClientIsn, cookie, t));  // another port
+  CHECK_FALSE(syn_cookie_check(key, kClientIsn, cookie + 1, t));
+  CHECK_FALSE(syn_cookie_check(key, kClientIsn, cookie ^ 0x800000, t));
+  // The minute counter wraps at 256: minute 255's cookie is good at minute 1.
+  const uint32_t late = syn_cookie(key, kClientIsn, 255);
+  CHECK(syn_cookie_check(key, kClientIsn, late, 1));
+  CHECK_FALSE(syn_cookie_check(key, kClientIsn, late, 2));
+  CHECK(cookie_time(0) == 0);
+  CHECK(cookie_time(59999) == 0);
+  CHECK(cookie_time(60000) == 1);
+  CHECK(cookie_time(256 * 60000) == 0);
+}
+
+TEST_CASE("echoall's SYN+ACK carries a cookie its final ACK hands back, and keeps no entry "
+          "for 10,000 SYNs", "[cookie][step6]")
+{
+  const size_t before = tcp_connections();
+  Client c(0);
+  for (int port = 1; port <= 10000; ++port)
+  {
+    c.port_ = static_cast<uint16_t>(port);
+    auto r = c.send(kClientIsn + port, 0, "S");
+    REQUIRE(r.size() == 1);
+    REQUIRE(flags(r[0]) == "S.");
+    REQUIRE(r[0].ack() == kClientIsn + port + 1);
+    const uint32_t t = r[0].seq() >> 24;
+    REQUIRE(syn_cookie_check(client_key(static_cast<uint16_t>(port)), kClientIsn + port,
+                             r[0].seq(), t));
+  }
+  CHECK(tcp_connections() == before);  // nothing remembered
+}
+
+TEST_CASE("echoall resets an ACK whose cookie is wrong and keeps no entry for it",
+          "[cookie][step6]")
+{
+  const size_t before = tcp_connections();
+  Client c(41002);
+  auto synack = c.send(kClientIsn, 0, "S");
+  REQUIRE(synack.size() == 1);
+  const uint32_t cookie = synack[0].seq();
+  SECTION("ack one past the cookie's successor")
+  {
+    auto r = c.send(kClientIsn + 1, cookie + 2, ".");
+    REQUIRE(r.size() == 1);
+    CHECK(flags(r[0]) == "R");
+    CHECK(r[0].seq() == cookie + 2);
+  }
+  SECTION("a seq that is not the SYN's + 1")
+  {
+    auto r = c.send(kClientIsn + 2, cookie + 1, ".");
+    REQUIRE(r.size() == 1);
+    CHECK(flags(r[0]) == "R");
+  }
+  SECTION("the cookie of another connection")
+  {
+    Client other(41003);
+    auto r = other.send(kClientIsn + 1, cookie + 1, ".");
+    REQUIRE(r.size() == 1);
+    CHECK(flags(r[0]) == "R");
+  }
+  CHECK(tcp_connections() == before);
+}
+
+TEST_CASE("echoall echoes data riding on the handshake's last ACK", "[cookie][step6]")
+{
+  Client c(41004);
+  auto synack = c.send(kClientIsn, 0, "S");
+  REQUIRE(synack.size() == 1);
+  const uint32_t iss = synack[0].seq();
+  auto r = c.send(kClientIsn + 1, iss + 1, "P.", "early");
+  REQUIRE(r.size() == 1);
+  check_common(r[0], 41004);
+  CHECK(flags(r[0]) == "P.");
+  CHECK(r[0].seq() == iss + 1);
+  CHECK(r[0].ack() == kClientIsn + 1);
+  CHECK(r[0].data == "early");
+  CHECK(c.send(kClientIsn + 6, iss + 1, "R.").empty());
+}
+
+TEST_CASE("echoall resets every connection idle beyond its timeout when the next one is made",
+          "[bounds][step6]")
+{
+  // Whatever the cases above left in the table is reset by one handshake.
+  forget_all();
+  Client a(41010), b(41011);
+  a.handshake();
+  b.handshake();
+  REQUIRE(tcp_connections() == 2);
+  {
+    Bounds bounds(max_connections, 5);
+    sleep_ms(10);  // a and b are now idle 10 ms, beyond 5
+    Client c(41012);
+    auto synack = c.send(kClientIsn, 0, "S");
+    REQUIRE(synack.size() == 1);
+    CHECK(tcp_connections() == 2);  // a SYN changes nothing
+    auto r = c.send(kClientIsn + 1, synack[0].seq() + 1, ".");
+    CHECK(resets(r) == std::vector<uint16_t>({ 41010, 41011 }));  // the table's order
+    for (const Reply& reset : r)
+    {
+      CHECK(reset.ip_sum_ok);
+      CHECK(reset.tcp_sum_ok);
+      CHECK(reset.window() == 0);
+      CHECK(reset.data.empty());
+    }
+    // Each RST carries the seq the client expects next: our snd_nxt.
+    REQUIRE(r.size() == 2);
+    CHECK(r[0].seq() == a.iss + 1);
+    CHECK(r[1].seq() == b.iss + 1);
+    CHECK(tcp_connections() == 1);
+    CHECK(c.send(kClientIsn + 1, synack[0].seq() + 1, "R.").empty());
+  }
+  // a is gone: its data gets a RST.  (Its first byte, at kClientIsn + 1,
+  // would hand the cookie back and open it anew: a is past it here.)
+  auto r = a.send(kClientIsn + 2, a.iss + 1, "P.", "anyone?");
+  REQUIRE(r.size() == 1);
+  CHECK(flags(r[0]) == "R");
+}
+
+TEST_CASE("echoall resets the longest-idle connection when its table is full",
+          "[bounds][step6]")
+{
+  forget_all();
+  Bounds bounds(2, 300 * 1000);
+  Client a(41020), b(41021), c(41022);
+  a.handshake();
+  b.handshake();
+  sleep_ms(2);
+  REQUIRE(a.send(kClientIsn + 1, a.iss + 1, "P.", "a").size() == 1);  // a is busy, b idles
+  sleep_ms(2);
+  auto synack = c.send(kClientIsn, 0, "S");
+  REQUIRE(synack.size() == 1);
+  c.iss = synack[0].seq();
+  auto r = c.send(kClientIsn + 1, c.iss + 1, ".");
+  REQUIRE(r.size() == 1);
+  CHECK(flags(r[0]) == "R");
+  CHECK(ntohs(r[0].tcp.dest) == 41021);  // b
+  CHECK(r[0].seq() == b.iss + 1);
+  CHECK(tcp_connections() == 2);
+
+  // a and c echo; b is gone.
+  auto ra = a.send(kClientIsn + 2, a.iss + 2, "P.", "bc");
+  REQUIRE(ra.size() == 1);
+  CHECK(ra[0].data == "bc");
+  auto rc = c.send(kClientIsn + 1, c.iss + 1, "P.", "c");
+  REQUIRE(rc.size() == 1);
+  CHECK(rc[0].data == "c");
+  auto rb = b.send(kClientIsn + 2, b.iss + 1, "P.", "b");
+  REQUIRE(rb.size() == 1);
+  CHECK(flags(rb[0]) == "R");
+
+  // A full table of busy connections still takes a new one: 1000 handshakes
+  // leave exactly 2 entries.
+  for (int i = 0; i < 1000; ++i)
+  {
+    Client d(static_cast<uint16_t>(42000 + i));
+    d.handshake_replies();
+  }
+  CHECK(tcp_connections() == 2);
+}
+
+TEST_CASE("echoall opens a connection again for a segment that repeats the handshake's last ACK",
+          "[cookie][step6]")
+{
+  // The price of keeping nothing: after a RST, a segment with seq irs + 1
+  // and ack cookie + 1 is the handshake's last ACK again, and the cookie is
+  // good for two minutes more.  Linux pays it only while its SYN queue has
+  // overflowed lately (tcp_synq_no_recent_overflow); echoall always does.
+  Client c(41030);
+  c.handshake();
+  CHECK(c.send(kClientIsn + 1, c.iss + 1, "R.").empty());
+  auto r = c.send(kClientIsn + 1, c.iss + 1, "P.", "again");
+  REQUIRE(r.size() == 1);
+  CHECK(flags(r[0]) == "P.");
+  CHECK(r[0].data == "again");
+  CHECK(c.send(kClientIsn + 6, c.iss + 1, "R.").empty());
 }
