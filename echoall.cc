@@ -152,8 +152,8 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
     // entry waits for that ACK.  A SYN of a connection we hold means its
     // peer started over: the old one is gone.
     connections.erase(key);
-    tcp_reply(fd, iphdr, tcphdr, syn_cookie(key, seq, cookie_time(now)), seq + 1,  // the SYN counts as one
-              TH_SYN | TH_ACK, window, nullptr, 0);
+    const uint32_t cookie = syn_cookie(key, seq, cookie_time(now));
+    tcp_reply(fd, iphdr, tcphdr, cookie, seq + 1, TH_SYN | TH_ACK, window, nullptr, 0);
     return;
   }
 
