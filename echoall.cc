@@ -387,7 +387,7 @@ static void tcp_make_room(int fd, int64_t now)
 // must match, which without the secret is one chance in 2^24 a guess.
 // Linux does the same (net/ipv4/syncookies.c: a counter of minutes, at most
 // 2 old, and a SipHash of the four numbers), and also packs the peer's MSS
-// into 3 bits; we need none of it, since an echo is never longer than the
+// into 2 bits; we need none of it, since an echo is never longer than the
 // segment it answers.  What Linux keeps while it can, and we never keep,
 // are the SYN's options (SACK, window scale, timestamps): we announce none.
 
