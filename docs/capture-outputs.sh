@@ -76,25 +76,27 @@ snapshot_ss()
   ss $opts >> "$file"
 }
 
-capture_icmpecho()
+# The lines of the block marked <!-- run: ... output=NAME --> in docs/*.md:
+# the commands the page shows (and tests/checks/docs_run.sh runs) are the
+# ones captured, so they are written once.
+page_block()
 {
-  local c=$OUT/icmpecho.client.txt
-  start icmpecho
-  client "$c" "ping -c 3 192.168.0.2"   ping -c 3 -W 1 192.168.0.2
-  client "$c" "ping -c 1 192.168.0.3"   ping -c 1 -W 1 192.168.0.3
-  client "$c" "ping -c 1 192.168.0.234" ping -c 1 -W 1 192.168.0.234
-  stop
+  awk -v want="output=$1" '
+    index($0, "<!-- run: ") == 1 && index($0, want " ") { found = 1; getline; next }
+    found && /^```/ { exit }
+    found && !/^[ \t]*(#|$)/ { print }' docs/*.md
 }
 
-capture_rejectall()
+# Runs each client command of the page (bounded: nothing answers forever).
+capture_page_commands()
 {
-  local c=$OUT/rejectall.client.txt
-  start rejectall
-  # -v prints why connect() failed; -w 2 bounds it if nothing answers.
-  client "$c" "nc -v 192.168.0.2 2000" nc -v -w 2 192.168.0.2 2000
-  client "$c" "nc -v 192.168.0.2 3333" nc -v -w 2 192.168.0.2 3333
-  client "$c" "nc -v 192.168.0.7 5555" nc -v -w 2 192.168.0.7 5555
-  snapshot_ss "$OUT/rejectall.ss.txt"
+  local step=$1 c=$OUT/$1.client.txt cmd shown
+  start "$step"
+  while IFS= read -r cmd; do
+    shown=$(echo "$cmd" | sed 's/[[:space:]]\{1,\}#.*$//')
+    client "$c" "$shown" timeout 10 bash -c "$cmd"
+  done < <(page_block "$step.client")
+  [ "$step" = rejectall ] && snapshot_ss "$OUT/rejectall.ss.txt"
   stop
 }
 
@@ -147,21 +149,17 @@ capture_connectmany()
   exec 4>&-
 }
 
-# The article's own numbers: 1000 connections to port 2007.  Only the summary
-# and the count the server's kernel holds are kept (3000 lines otherwise).
+# The article's own numbers, 1000 connections, as docs/connectmany.md runs
+# them in one shell: its block runs as docs_run.sh runs it ("$ line" and
+# what it printed), in a PID namespace so that holdserver ends with it.
 capture_connectmany_1000()
 {
-  local f=$OUT/connectmany.1000.txt
-  "$BIN/tests/bin/holdserver" -w 1 2007 > "$WORK/holdserver.txt" 2>&1 &
-  SERVER=$!
-  for _ in $(seq 50); do ss -Htln '( sport = :2007 )' | grep -q . && break; sleep 0.1; done
-  echo "\$ sudo ./connectmany 192.168.0.1 2007 1000 | tail -n 1" > "$f"
-  echo | "$BIN/connectmany" 192.168.0.1 2007 1000 > "$WORK/cm.txt" 2>&1 &
-  PROG=$!
-  for _ in $(seq 300); do grep -q '^established' "$WORK/cm.txt" && break; sleep 0.1; done
-  grep '^established' "$WORK/cm.txt" >> "$f" || echo "(no summary line in 30 s)" >> "$f"
-  echo "\$ ss -Htn state established '( sport = :2007 )' | wc -l" >> "$f"
-  ss -Htn state established '( sport = :2007 )' | wc -l >> "$f"
+  local d=$WORK/block
+  mkdir -p "$d"
+  echo none > "$d/step"; : > "$d/args"; : > "$d/before"; echo . > "$d/ready"; echo 0 > "$d/status"
+  page_block connectmany.1000 > "$d/block"
+  unshare -p -f --kill-child bash tests/checks/docs_run.sh --block "$d" || echo "capture: the block of connectmany.1000 failed: $(cat "$d/error" 2>/dev/null)" >&2
+  cp "$d/out" "$OUT/connectmany.1000.txt"
 }
 
 # Step 6, the repository's own: type two lines into nc and see them come
@@ -204,6 +202,7 @@ inside()
   trap 'for p in $TCPDUMP $PROG $SERVER; do kill $p 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
   rm -f "$OUT/$step".{program,tcpdump,client,ss}.txt "$OUT/${step/-/.}.txt"
   case $step in
+    icmpecho|rejectall) capture_page_commands "$step" ;;
     acceptall|discardall) capture_typing "$step" ;;
     connectmany-1000) capture_connectmany_1000 ;;
     *) "capture_$step" ;;

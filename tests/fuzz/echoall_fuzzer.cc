@@ -91,23 +91,11 @@ static std::vector<unsigned char> segment(int who, uint8_t flags, uint32_t seq, 
   return p;
 }
 
-// What the main loop does with one read(): ip_check, then by protocol.
+// What the main loop does with one read(): ip_input (ip_check, then
+// icmp_input or tcp_input by protocol).  p's data is aligned as new[] aligns.
 static void feed(std::vector<unsigned char>& p)
 {
-  const char* why = nullptr;
-  const int nread = static_cast<int>(p.size());
-  if (!ip_check(p.data(), nread, &why))
-  {
-    bad_packet(why, p.data(), nread);
-    return;
-  }
-  const struct iphdr* iphdr = reinterpret_cast<const struct iphdr*>(p.data());
-  const int tot_len = ntohs(iphdr->tot_len);
-  const void* payload = p.data() + iphdr->ihl * 4;
-  if (iphdr->protocol == IPPROTO_ICMP)
-    icmp_input(tun.prog, p.data(), payload, tot_len);
-  else if (iphdr->protocol == IPPROTO_TCP)
-    tcp_input(tun.prog, p.data(), payload, tot_len);
+  ip_input(tun.prog, p.data(), static_cast<int>(p.size()), tcp_input);
 }
 
 // Reads back what echoall wrote: checks each packet, remembers each SYN+ACK's
