@@ -31,12 +31,15 @@ PROGRAMS := $(addprefix $(BINPREFIX),$(STEPS))
 SHARED   := $(BUILD)/faketcp.o $(BUILD)/tooling/tunio.o $(BUILD)/tooling/options.o
 # connectmany's -q, -w N and -x, linked into connectmany (and its tests) alone.
 CONNECTMANY_OPTIONS := $(BUILD)/tooling/connectmany_options.o
+# echoall's -c N and -t SECONDS, linked into echoall (and its tests) alone.
+ECHOALL_OPTIONS := $(BUILD)/tooling/echoall_options.o
 
 all: $(PROGRAMS)
 
 $(PROGRAMS): $(BINPREFIX)%: $(BUILD)/%.o $(SHARED)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BINPREFIX)connectmany: $(CONNECTMANY_OPTIONS)
+$(BINPREFIX)echoall: $(ECHOALL_OPTIONS)
 
 $(BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
@@ -69,7 +72,7 @@ $(filter $(BUILD)/tests/rejectall_%,$(UNIT_TESTS)):   $(BUILD)/rejectall.step.o
 $(filter $(BUILD)/tests/acceptall_%,$(UNIT_TESTS)):   $(BUILD)/acceptall.step.o
 $(filter $(BUILD)/tests/discardall_%,$(UNIT_TESTS)):  $(BUILD)/discardall.step.o
 $(filter $(BUILD)/tests/connectmany_%,$(UNIT_TESTS)): $(BUILD)/connectmany.step.o $(CONNECTMANY_OPTIONS)
-$(filter $(BUILD)/tests/echoall_%,$(UNIT_TESTS)):     $(BUILD)/echoall.step.o
+$(filter $(BUILD)/tests/echoall_%,$(UNIT_TESTS)):     $(BUILD)/echoall.step.o $(ECHOALL_OPTIONS)
 
 $(BINPREFIX)tests/bin/%: tests/tools/%.cc tests/support/reference.h
 	@mkdir -p $(@D)
@@ -105,5 +108,5 @@ clean:
 
 # The header dependencies -MMD wrote beside each object and tool.
 OBJECTS := $(patsubst %,$(BUILD)/%.o,$(STEPS)) $(patsubst %,$(BUILD)/%.step.o,$(STEPS)) \
-           $(SHARED) $(CONNECTMANY_OPTIONS) $(UNIT_TESTS:=.o) $(BUILD)/tests/main.o $(TEST_SUPPORT)
+           $(SHARED) $(CONNECTMANY_OPTIONS) $(ECHOALL_OPTIONS) $(UNIT_TESTS:=.o) $(BUILD)/tests/main.o $(TEST_SUPPORT)
 -include $(OBJECTS:.o=.d) $(TEST_TOOLS:=.d)

@@ -6,6 +6,7 @@
 //                                    ss -tn                  (ESTAB; Send-Q drains to 0)
 //                                    ping 192.168.0.2        (answered, as in step 1)
 #include "faketcp.h"
+#include "tooling/echoall_options.h"
 #include "tooling/options.h"
 #include "tooling/tunio.h"
 
@@ -21,14 +22,14 @@
 #include <sys/random.h>  // getrandom
 
 static const char kUsage[] =
-  "usage: echoall [-i IFNAME] [-a ADDR/PREFIX] [--pcap FILE]\n"
+  "usage: echoall [-i IFNAME] [-a ADDR/PREFIX] [--pcap FILE] [-c N] [-t SECONDS]\n"
   "  An echo server (RFC 862) on every port of every address: the bytes of each\n"
   "  connection come back in order, as in discardall plus a std::map<SocketAddr,\n"
   "  TcpState> that remembers the sequence numbers of each connection.\n"
   "  A SYN leaves no state: the SYN+ACK carries a SYN cookie, and a connection\n"
   "  gets its entry when the final ACK hands the cookie back.  At most 4096\n"
-  "  connections: when full, the longest idle is reset; one idle 300 s is reset\n"
-  "  when the next connection is made.  (docs/syncookies.md)\n"
+  "  connections (-c): when full, the longest idle is reset; one idle 300 s (-t)\n"
+  "  is reset when the next connection is made.  (docs/syncookies.md)\n"
   "  每个地址、每个端口上的 echo 服务 (RFC 862)：每个连接收到的字节按序原样发回；\n"
   "  在 discardall 的基础上用 std::map<SocketAddr, TcpState> 记住每个连接的序号。\n"
   "  SYN 不留任何状态：SYN+ACK 带着 SYN cookie，最后的 ACK 交回 cookie 时连接才入表。\n"
@@ -65,11 +66,11 @@ static std::map<SocketAddr, TcpState> connections;
 
 // The table's bounds.  A std::map node holding a TcpState is about 100
 // bytes, so 4096 entries are about 400 KB, well inside echoall's 8 MB.
-size_t max_connections = 4096;  // when full, the longest-idle entry goes (tcp_make_room)
+size_t max_connections = 4096;  // -c N; when full, the longest-idle entry goes (tcp_make_room)
 // A client that vanished without FIN or RST (unplugged, or killed with its
 // host) leaves an entry that nothing would ever remove: one idle this long
 // is reset when the next connection is made, the one moment the table grows.
-int64_t idle_timeout_ms = 300 * 1000;
+int64_t idle_timeout_ms = 300 * 1000;  // -t SECONDS
 
 // What the tests and the fuzzer see of the table: its size.
 size_t tcp_connections() { return connections.size(); }
@@ -489,7 +490,7 @@ bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint
 int main(int argc, char* argv[])
 {
   Options opt;
-  parse_options_or_exit(argc, argv, kUsage, 0, &opt);
+  parse_options_or_exit(argc, argv, kUsage, 0, &opt, &kEchoallOptions);  // -c N, -t SECONDS
   setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
 
   int fd = tun_alloc(opt.ifname, opt.hostaddr);
