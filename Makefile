@@ -59,6 +59,15 @@ UNIT_TESTS   := $(patsubst tests/%.cc,$(BUILD)/tests/%,$(UNIT_SRCS))
 TEST_SUPPORT := $(patsubst %.cc,$(BUILD)/%.o,$(wildcard tests/support/*.cc))
 # The fixture reader (tests/support/fixture.cc) reads pcap files with libpcap.
 TEST_LDLIBS  := -lpcap
+# Catch2 v2 is one header (Debian 12, Ubuntu 22.04); v3 (Debian 13, Ubuntu
+# 24.04) is headers and a library, and tests/compat/catch2/catch.hpp gives
+# the tests v2's header on top of it.  Which one: the installed headers say.
+hash := \#
+CATCH2_V3 := $(shell echo '$(hash)include <catch2/catch_all.hpp>' | $(CXX) -std=c++17 -x c++ -E - >/dev/null 2>&1 && echo yes)
+ifeq ($(CATCH2_V3),yes)
+  override CPPFLAGS += -Itests/compat
+  TEST_LDLIBS += -lCatch2
+endif
 # Programs the integration tests run (a server that holds connections, ...).
 TEST_TOOLS   := $(patsubst tests/tools/%.cc,$(BINPREFIX)tests/bin/%,$(wildcard tests/tools/*.cc))
 
