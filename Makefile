@@ -33,6 +33,8 @@ SHARED   := $(BUILD)/faketcp.o $(BUILD)/tooling/tunio.o $(BUILD)/tooling/options
 CONNECTMANY_OPTIONS := $(BUILD)/tooling/connectmany_options.o
 # discardall's --mss, --window and -K, linked into discardall (and its tests) alone.
 DISCARDALL_OPTIONS := $(BUILD)/tooling/discardall_options.o
+# echoall's -c N and -t SECONDS, linked into echoall (and its tests) alone.
+ECHOALL_OPTIONS := $(BUILD)/tooling/echoall_options.o
 
 all: $(PROGRAMS)
 
@@ -40,6 +42,7 @@ $(PROGRAMS): $(BINPREFIX)%: $(BUILD)/%.o $(SHARED)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BINPREFIX)connectmany: $(CONNECTMANY_OPTIONS)
 $(BINPREFIX)discardall: $(DISCARDALL_OPTIONS)
+$(BINPREFIX)echoall: $(ECHOALL_OPTIONS)
 
 $(BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
@@ -83,7 +86,7 @@ $(filter $(BUILD)/tests/discardall_%,$(UNIT_TESTS)):  $(BUILD)/discardall.step.o
 $(filter $(BUILD)/tests/connectmany_%,$(UNIT_TESTS)): $(BUILD)/connectmany.step.o $(CONNECTMANY_OPTIONS)
 # The command line's test also reads connectmany's -q, -w N and -x.
 $(BUILD)/tests/options_unittest: $(BUILD)/connectmany.step.o $(CONNECTMANY_OPTIONS)
-$(filter $(BUILD)/tests/echoall_%,$(UNIT_TESTS)):     $(BUILD)/echoall.step.o
+$(filter $(BUILD)/tests/echoall_%,$(UNIT_TESTS)):     $(BUILD)/echoall.step.o $(ECHOALL_OPTIONS)
 
 $(BINPREFIX)tests/bin/%: tests/tools/%.cc tests/support/reference.h
 	@mkdir -p $(@D)
@@ -120,5 +123,5 @@ clean:
 
 # The header dependencies -MMD wrote beside each object and tool.
 OBJECTS := $(patsubst %,$(BUILD)/%.o,$(STEPS)) $(patsubst %,$(BUILD)/%.step.o,$(STEPS)) \
-           $(SHARED) $(CONNECTMANY_OPTIONS) $(DISCARDALL_OPTIONS) $(UNIT_TESTS:=.o) $(BUILD)/tests/main.o $(TEST_SUPPORT)
+           $(SHARED) $(CONNECTMANY_OPTIONS) $(DISCARDALL_OPTIONS) $(ECHOALL_OPTIONS) $(UNIT_TESTS:=.o) $(BUILD)/tests/main.o $(TEST_SUPPORT)
 -include $(OBJECTS:.o=.d) $(TEST_TOOLS:=.d)

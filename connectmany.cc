@@ -36,9 +36,16 @@ static const char kUsage[] =
 // i % kPortsPerAddr: 192.168.0.2:1024 ... 192.168.0.2:65535, 192.168.0.3:1024 ...
 const int kFirstPort = 1024;  // below are the well-known ports; any would do
 const int kPortsPerAddr = 65536 - kFirstPort;
-// How long connect_many waits for each answer: a second, where the article
-// waits forever.
-const int kSynTimeoutMs = 1000;
+// How long a SYN waits for its answer before it is sent again, and how many
+// times it is: the article waits forever for one answer.  A server's kernel
+// drops a SYN when its accept queue is full, and a client's kernel sends the
+// SYN again: after RFC 6298's initial RTO, 1 s, then doubling each time (its
+// section 5.5: "set RTO <- RTO * 2 ('back off the timer')"), at most
+// net.ipv4.tcp_syn_retries (6) times.  Our server is on this host and answers
+// in microseconds, so we start at 200 ms (-r MS).  docs/connectmany.md compares.
+int syn_rto_ms = 200;   // -r MS: the first wait; each one after is twice the last
+int syn_retries = 6;    // as net.ipv4.tcp_syn_retries
+long syns_resent = 0;   // how many SYNs went out again, for the summary
 
 // As in discardall, plus the client's side of the handshake: a SYN+ACK (the
 // answer to a SYN of ours) gets the ACK that completes it.  The article
@@ -222,34 +229,50 @@ bool wait_answer(int fd, int64_t deadline, SocketAddr* from, bool* accepted)
   }
 }
 
+// Waits for the server's answer to the SYN we sent from ours (its four
+// numbers as the answer carries them: the server's address and port first).
+// When none comes within rto_ms, sends the same SYN again and waits twice as
+// long, at most syn_retries times.  Returns true on the server's SYN+ACK
+// (which tcp_input has acked), false on its RST or after the last wait.
+// Exits as wait_answer does.  Packets that are not the answer are served as
+// the main loop serves them, not mistaken for it.
+static bool wait_reply(int fd, const SocketAddr& ours, int rto_ms)
+{
+  for (int retries = 0;; ++retries)
+  {
+    const int64_t deadline = now_ms() + rto_ms;
+    SocketAddr from;
+    bool accepted;
+    while (wait_answer(fd, deadline, &from, &accepted))
+    {
+      if (from == ours)
+        return accepted;
+    }
+    if (retries == syn_retries)
+      return false;  // silent after the last retry: the handshake failed
+    tcp_send_syn(fd, ours.saddr, ours.sport, ours.daddr, ours.dport);  // the same SYN again
+    ++syns_resent;
+    rto_ms *= 2;
+  }
+}
+
 // Plays one client: sends a SYN from saddr:sport to daddr:dport (all in
-// network byte order), then waits for the server's answer, at most
-// timeout_ms.  Returns true when the server accepted (its SYN+ACK, which
-// tcp_input has acked), false when it refused (RST) or stayed silent.  Exits
-// as wait_answer does.
-// Packets that are not the answer are served as the main loop serves them,
-// not mistaken for it (the article takes whatever comes next).
+// network byte order), then waits for the server's answer, sending the SYN
+// again after rto_ms, 2 * rto_ms, ... (wait_reply).  Returns true when the
+// server accepted, false when it refused (RST) or stayed silent.  The article
+// takes whatever packet comes next as the answer.
 bool connect_one(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16_t sport,
-                 int timeout_ms)
+                 int rto_ms)
 {
   tcp_send_syn(fd, daddr, dport, saddr, sport);
-
-  const SocketAddr ours = { daddr, saddr, dport, sport };  // the answer comes this way
-  const int64_t deadline = now_ms() + timeout_ms;
-  SocketAddr from;
-  bool accepted;
-  while (wait_answer(fd, deadline, &from, &accepted))
-  {
-    if (from == ours)
-      return accepted;
-  }
-  return false;  // no answer in time
+  return wait_reply(fd, { daddr, saddr, dport, sport }, rto_ms);  // the answer comes this way
 }
 
 void no_answer_print(const char* ipstr, int port)
 {
-  fprintf(stderr, "connectmany: no answer from %s:%d three times in a row; is it an address of"
-          " this host, and is a server listening on that port?\n", ipstr, port);
+  fprintf(stderr, "connectmany: no answer from %s:%d to three handshakes in a row, each SYN"
+          " sent %d times; is it an address of this host, and is a server listening on that"
+          " port?\n", ipstr, port, 1 + syn_retries);
 }
 
 // The last line connect_many prints.
@@ -259,6 +282,8 @@ void summary_print(long established, long count, int64_t start)
   const double seconds = (now_ms() - start) / 1000.0;
   printf("established %ld of %ld connections in %.3f s (%.0f conn/s)\n",
          established, count, seconds, seconds > 0 ? established / seconds : 0.0);
+  printf("resent %ld SYNs that had no answer in time (the first wait %d ms, then twice"
+         " the last, %d times at most)\n", syns_resent, syn_rto_ms, syn_retries);
 }
 
 // Connects COUNT times to ipstr:port, one handshake at a time as the article
@@ -277,12 +302,12 @@ int connect_many(int fd, const char* ipstr, int port, int count)
     const uint32_t srcip = ntohl(destip) + 1 + i / kPortsPerAddr;
     const int srcport = kFirstPort + i % kPortsPerAddr;
     const int64_t sent = now_ms();
-    if (connect_one(fd, destip, htons(port), htonl(srcip), htons(srcport), kSynTimeoutMs))
+    if (connect_one(fd, destip, htons(port), htonl(srcip), htons(srcport), syn_rto_ms))
     {
       ++established;
       silent = 0;
     }
-    else if (now_ms() - sent >= kSynTimeoutMs && ++silent == 3)
+    else if (now_ms() - sent >= syn_rto_ms && ++silent == 3)  // not refused: silent
     {
       no_answer_print(ipstr, port);
       break;

@@ -6,24 +6,34 @@
 //                                    ss -tn                  (ESTAB; Send-Q drains to 0)
 //                                    ping 192.168.0.2        (answered, as in step 1)
 #include "faketcp.h"
+#include "tooling/echoall_options.h"
 #include "tooling/options.h"
 #include "tooling/tunio.h"
 
 #include <algorithm>  // std::swap, std::min
+#include <iterator>   // std::next
 #include <map>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/random.h>  // getrandom
 
 static const char kUsage[] =
-  "usage: echoall [-i IFNAME] [-a ADDR/PREFIX] [--pcap FILE]\n"
+  "usage: echoall [-i IFNAME] [-a ADDR/PREFIX] [--pcap FILE] [-c N] [-t SECONDS]\n"
   "  An echo server (RFC 862) on every port of every address: the bytes of each\n"
   "  connection come back in order, as in discardall plus a std::map<SocketAddr,\n"
   "  TcpState> that remembers the sequence numbers of each connection.\n"
+  "  A SYN leaves no state: the SYN+ACK carries a SYN cookie, and a connection\n"
+  "  gets its entry when the final ACK hands the cookie back.  At most 4096\n"
+  "  connections (-c): when full, the longest idle is reset; one idle 300 s (-t)\n"
+  "  is reset when the next connection is made.  (docs/syncookies.md)\n"
   "  每个地址、每个端口上的 echo 服务 (RFC 862)：每个连接收到的字节按序原样发回；\n"
-  "  在 discardall 的基础上用 std::map<SocketAddr, TcpState> 记住每个连接的序号。\n";
+  "  在 discardall 的基础上用 std::map<SocketAddr, TcpState> 记住每个连接的序号。\n"
+  "  SYN 不留任何状态：SYN+ACK 带着 SYN cookie，最后的 ACK 交回 cookie 时连接才入表。\n"
+  "  最多 4096 个连接：表满时重置空闲最久的；空闲 300 秒的在下一个连接建立时重置。\n";
 
 // What we remember about one connection, in RFC 793's names (section 3.2).
 //
@@ -46,14 +56,24 @@ struct TcpState
   uint32_t snd_una;  // our oldest byte the peer has not acknowledged
   uint32_t snd_wnd;  // the peer's window: we may send up to snd_una + snd_wnd
   bool fin;          // the peer's FIN came, and went back as our FIN
+  int64_t last_ms;   // when its last segment came (now_ms): how long it has been idle
 };
 
-// The four numbers of a connection name its state.
+// The four numbers of a connection name its state.  Only a connection whose
+// handshake completed has an entry: a SYN leaves nothing behind (see
+// syn_cookie), so a flood of SYNs from made-up addresses costs no memory.
 static std::map<SocketAddr, TcpState> connections;
 
-// Every connection starts at the same number, as in steps 3 and 4; a real
-// stack picks an unpredictable one (RFC 6528).
-static const uint32_t kIss = 123456;
+// The table's bounds.  A std::map node holding a TcpState is about 100
+// bytes, so 4096 entries are about 400 KB, well inside echoall's 8 MB.
+size_t max_connections = 4096;  // -c N; when full, the longest-idle entry goes (tcp_make_room)
+// A client that vanished without FIN or RST (unplugged, or killed with its
+// host) leaves an entry that nothing would ever remove: one idle this long
+// is reset when the next connection is made, the one moment the table grows.
+int64_t idle_timeout_ms = 300 * 1000;  // -t SECONDS
+
+// What the tests and the fuzzer see of the table: its size.
+size_t tcp_connections() { return connections.size(); }
 
 // 0x05b4 == 1460, the MSS we announce: a 1500-byte tun MTU less 40 bytes of
 // IP and TCP header.  An echo is as long as the segment it answers, so it
@@ -67,6 +87,25 @@ static bool seq_before(uint32_t a, uint32_t b)
 {
   return static_cast<int32_t>(a - b) < 0;
 }
+
+// Milliseconds on a clock nobody can set back (CLOCK_MONOTONIC).
+static int64_t now_ms()
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// The ISN of the SYN+ACK answering a SYN with sequence number irs from key,
+// at cookie time t, and its check on the final ACK: see the SYN cookies
+// section at the end of this file.
+uint32_t cookie_time(int64_t now);
+uint32_t syn_cookie(const SocketAddr& key, uint32_t irs, uint32_t t);
+bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint32_t t);
+
+// Before a new entry: resets the connections idle longer than
+// idle_timeout_ms, then, if the table is still full, the longest-idle one.
+static void tcp_make_room(int fd, int64_t now);
 
 // Sends one segment back to whoever sent iphdr/tcphdr: addresses and ports
 // swapped, our seq, ack, flags (TH_SYN, TH_ACK, ... of <netinet/tcp.h>) and
@@ -101,6 +140,7 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
   const uint32_t ack = ntohl(tcphdr->ack_seq);
   const uint32_t window = ntohs(tcphdr->window);
   const unsigned char* data = static_cast<const unsigned char*>(payload) + tcphdr_len;
+  const int64_t now = now_ms();
 
   if (tcphdr->rst)
   {
@@ -110,19 +150,27 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
   if (tcphdr->syn)
   {
     // A new connection, or the same SYN again because our SYN+ACK was lost:
-    // either way the entry starts afresh.  We count our SYN as acknowledged
-    // at once; if the SYN+ACK is lost, the peer's next SYN brings us here.
-    TcpState& st = connections[key];
-    st.rcv_nxt = seq + 1;  // the SYN counts as one
-    st.snd_nxt = kIss + 1;
-    st.snd_una = kIss + 1;
-    st.snd_wnd = window;   // a SYN's window is never scaled (RFC 7323)
-    st.fin = false;
-    tcp_reply(fd, iphdr, tcphdr, kIss, st.rcv_nxt, TH_SYN | TH_ACK, window, nullptr, 0);
+    // answer it, and remember nothing.  Our ISN is a SYN cookie: what the
+    // final ACK must prove (that it saw this SYN+ACK) rides in it, so no
+    // entry waits for that ACK.  A SYN of a connection we hold means its
+    // peer started over: the old one is gone.
+    connections.erase(key);
+    const uint32_t cookie = syn_cookie(key, seq, cookie_time(now));
+    tcp_reply(fd, iphdr, tcphdr, cookie, seq + 1, TH_SYN | TH_ACK, window, nullptr, 0);
     return;
   }
 
   auto it = connections.find(key);
+  if (it == connections.end() && tcphdr->ack &&
+      syn_cookie_check(key, seq - 1, ack - 1, cookie_time(now)))
+  {
+    // The handshake's last ACK (maybe with data): it acknowledges our
+    // cookie, so its sender had our SYN+ACK.  Only now an entry, as if our
+    // SYN had just been acknowledged.  A segment's window is never scaled
+    // here: we announced no window scale (RFC 7323).
+    tcp_make_room(fd, now);
+    it = connections.insert({ key, TcpState{ seq, ack, ack, window, false, now } }).first;
+  }
   if (it == connections.end())
   {
     // RFC 793 section 3.4, Reset Generation: "If the incoming segment has an
@@ -139,6 +187,7 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
   TcpState& st = it->second;
   if (!tcphdr->ack)
     return;  // RFC 793: "if the ACK bit is off drop the segment"
+  st.last_ms = now;
 
   const uint32_t offset = st.snd_nxt - st.rcv_nxt;  // iss - irs, see TcpState
   bool send_ack = false;
@@ -271,10 +320,177 @@ static bool tcp_reply(int fd, const struct iphdr* iphdr, const struct tcphdr* tc
   return tun_write(fd, output, tot_len);
 }
 
+// ---------------------------------------------------------------- bounded state
+
+// Drops the entry at `it` with a RST to its peer, as a real stack aborts a
+// connection (RFC 793 section 3.4: a RST "aborts the connection"): if the
+// peer is still there, it learns at once that its connection is gone, and
+// its next write fails instead of waiting for an echo that never comes.
+// The RST carries our snd_nxt, the peer's rcv_nxt once every echo arrived.
+static void tcp_drop(int fd, std::map<SocketAddr, TcpState>::iterator it, const char* why,
+                     int64_t idle_ms)
+{
+  const SocketAddr& key = it->first;
+  // tcp_reply answers a segment: make the one this connection's peer sends.
+  struct iphdr ip;
+  memset(&ip, 0, sizeof ip);
+  ip.version = 4;
+  ip.ihl = sizeof ip / 4;
+  ip.ttl = 64;
+  ip.protocol = IPPROTO_TCP;
+  ip.saddr = key.saddr;
+  ip.daddr = key.daddr;
+  struct tcphdr tcp;
+  memset(&tcp, 0, sizeof tcp);
+  tcp.source = key.sport;
+  tcp.dest = key.dport;
+  char peer[INET_ADDRSTRLEN], us[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &key.saddr, peer, sizeof peer);
+  inet_ntop(AF_INET, &key.daddr, us, sizeof us);
+  printf("reset %s.%u > %s.%u: %s, idle %lld ms\n", us, ntohs(key.dport), peer,
+         ntohs(key.sport), why, static_cast<long long>(idle_ms));
+  tcp_reply(fd, &ip, &tcp, it->second.snd_nxt, 0, TH_RST, 0, nullptr, 0);
+  connections.erase(it);
+}
+
+// One walk of the table, only when a connection is about to be added:
+// with at most max_connections entries that is a few microseconds, paid
+// once a handshake, never once a packet.
+static void tcp_make_room(int fd, int64_t now)
+{
+  auto oldest = connections.end();
+  for (auto it = connections.begin(); it != connections.end();)
+  {
+    auto next = std::next(it);
+    const int64_t idle = now - it->second.last_ms;
+    if (idle > idle_timeout_ms)
+      tcp_drop(fd, it, "idle timeout", idle);
+    else if (oldest == connections.end() || it->second.last_ms < oldest->second.last_ms)
+      oldest = it;  // the longest idle so far; ties: the first in the table
+    it = next;
+  }
+  if (connections.size() >= max_connections && oldest != connections.end())
+    tcp_drop(fd, oldest, "table full, longest idle", now - oldest->second.last_ms);
+}
+
+// ---------------------------------------------------------------- SYN cookies
+//
+// RFC 4987 section 3.6: "SYN cookies ... the cookie is encoded in the ISN
+// of the SYN-ACK ... the responder's state is reconstructed from the
+// cookie upon receipt of the final ACK", so "the responder does not need
+// to store any state for half-open connections".  Ours, in 32 bits:
+//
+//    31      24 23                                 0
+//   +----------+------------------------------------+
+//   |    t     | SipHash(secret; 4 numbers, irs, t) |   t: minutes, mod 256
+//   +----------+------------------------------------+
+//
+// The final ACK acknowledges cookie + 1 with seq irs + 1, so both come back
+// for the check: t must be at most kCookieMaxAge minutes old, and the hash
+// must match, which without the secret is one chance in 2^24 a guess.
+// Linux does the same (net/ipv4/syncookies.c: a counter of minutes, at most
+// 2 old, and a SipHash of the four numbers), and also packs the peer's MSS
+// into 2 bits; we need none of it, since an echo is never longer than the
+// segment it answers.  What Linux keeps while it can, and we never keep,
+// are the SYN's options (SACK, window scale, timestamps): we announce none.
+
+static const uint32_t kCookieMaxAge = 2;  // minutes, Linux's MAX_SYNCOOKIE_AGE
+
+// SipHash-2-4 (Aumasson and Bernstein, 2012): a keyed hash made for short
+// inputs such as these, the one Linux's cookies use since 4.13.  Returns
+// the 64-bit hash of len bytes at msg under the 16-byte key.
+static uint64_t rotl(uint64_t x, int b)
+{
+  return (x << b) | (x >> (64 - b));
+}
+
+static uint64_t load_le64(const unsigned char* p, size_t n)  // n <= 8 bytes, little-endian
+{
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i)
+    v |= static_cast<uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+
+uint64_t siphash(const unsigned char key[16], const unsigned char* msg, size_t len)
+{
+  const uint64_t k0 = load_le64(key, 8), k1 = load_le64(key + 8, 8);
+  uint64_t v0 = 0x736f6d6570736575 ^ k0, v1 = 0x646f72616e646f6d ^ k1;  // "somepseudorandomly
+  uint64_t v2 = 0x6c7967656e657261 ^ k0, v3 = 0x7465646279746573 ^ k1;  //  generatedbytes"
+  auto rounds = [&](int n) {
+    for (int i = 0; i < n; ++i)
+    {
+      v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
+      v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
+      v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
+      v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
+    }
+  };
+  const size_t whole = len - len % 8;
+  for (size_t i = 0; i < whole; i += 8)
+  {
+    const uint64_t m = load_le64(msg + i, 8);
+    v3 ^= m;
+    rounds(2);
+    v0 ^= m;
+  }
+  const uint64_t last = static_cast<uint64_t>(len) << 56 | load_le64(msg + whole, len % 8);
+  v3 ^= last;
+  rounds(2);
+  v0 ^= last;
+  v2 ^= 0xff;
+  rounds(4);
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
+// 16 random bytes, drawn once (getrandom(2), the kernel's own generator):
+// whoever knows them could forge cookies, so they never leave the process.
+static const unsigned char* cookie_secret()
+{
+  static unsigned char secret[16];
+  static bool drawn = false;
+  if (!drawn)
+  {
+    if (getrandom(secret, sizeof secret, 0) != static_cast<ssize_t>(sizeof secret))
+    {
+      perror("getrandom for the SYN cookie secret (needs Linux 3.17 or later)");
+      exit(1);
+    }
+    drawn = true;
+  }
+  return secret;
+}
+
+// The cookie clock: minutes since boot, as Linux's tcp_cookie_time(); the
+// 8 bits that fit in the cookie.
+uint32_t cookie_time(int64_t now)
+{
+  return static_cast<uint32_t>(now / 60000) & 0xff;
+}
+
+uint32_t syn_cookie(const SocketAddr& key, uint32_t irs, uint32_t t)
+{
+  t &= 0xff;
+  unsigned char msg[sizeof key + 4 + 4];
+  memcpy(msg, &key, sizeof key);
+  memcpy(msg + sizeof key, &irs, 4);
+  memcpy(msg + sizeof key + 4, &t, 4);
+  return t << 24 | static_cast<uint32_t>(siphash(cookie_secret(), msg, sizeof msg) & 0xffffff);
+}
+
+// True when cookie is what syn_cookie gave key and irs at most kCookieMaxAge
+// minutes before t.
+bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint32_t t)
+{
+  const uint32_t then = cookie >> 24;
+  const uint32_t age = (t - then) & 0xff;
+  return age <= kCookieMaxAge && syn_cookie(key, irs, then) == cookie;
+}
+
 int main(int argc, char* argv[])
 {
   Options opt;
-  parse_options_or_exit(argc, argv, kUsage, 0, &opt);
+  parse_options_or_exit(argc, argv, kUsage, 0, &opt, &kEchoallOptions);  // -c N, -t SECONDS
   setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
 
   int fd = tun_alloc(opt.ifname, opt.hostaddr);

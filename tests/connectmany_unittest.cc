@@ -16,8 +16,19 @@
 
 // connectmany.cc, compiled for this test with its main renamed.
 bool connect_one(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16_t sport,
-                 int timeout_ms);
+                 int rto_ms);
 void tcp_input(int fd, const void* input, const void* payload, int tot_len);
+extern int syn_retries;  // how many times a SYN is sent again (6, as the kernel)
+extern long syns_resent;
+
+// Sets syn_retries for one test case and puts it back after: six retries
+// from 100 ms would wait 12.7 s for a server that never answers.
+struct Retries
+{
+  explicit Retries(int n) : saved(syn_retries) { syn_retries = n; }
+  ~Retries() { syn_retries = saved; }
+  int saved;
+};
 
 // The handshake of connectmany.pcap: 192.168.0.2:1024 > 192.168.0.1:2007,
 // our ISN 123456 (tests/checks/fixtures.sh checks the file).  Our SYN and
@@ -37,8 +48,9 @@ static Handshake handshake()
   return { first.input, first.reply, second.reply };
 }
 
-// How long connect_one waits for an answer here: a tenth of connectmany's
-// second (kSynTimeoutMs), so that the cases where nothing answers are quick.
+// How long connect_one's SYN first waits for an answer here: half of
+// connectmany's 200 ms (syn_rto_ms), so that the cases where nothing answers
+// are quick.
 static const int kWaitMs = 100;
 
 // connect_one with the addresses and ports of the captured SYN.
@@ -182,6 +194,7 @@ TEST_CASE("connect_one does not mistake another packet for its SYN+ACK", "[step5
   }
   SECTION("alone: connect_one waits its time out and returns false")
   {
+    Retries once(1);
     Wire wire;
     wire.deliver(unrelated);
     CHECK_FALSE(connect_like(wire, h.syn));
@@ -189,18 +202,50 @@ TEST_CASE("connect_one does not mistake another packet for its SYN+ACK", "[step5
   }
 }
 
-TEST_CASE("connect_one returns false when nothing answers, after a bounded wait", "[step5][tcp][golden]")
+TEST_CASE("connect_one sends its SYN again after rto_ms, then twice that, and gives up after "
+          "its last retry", "[step5][tcp][golden]")
 {
   // [golden]: the expected SYN is connectmany's own, captured earlier.
   const Handshake h = handshake();
+  Retries twice(2);
   Wire wire;
+  const long resent = syns_resent;
   const auto start = std::chrono::steady_clock::now();
   CHECK_FALSE(connect_like(wire, h.syn));
   const auto waited = std::chrono::steady_clock::now() - start;
-  // The contract: it gives up after timeout_ms, never blocks forever.
-  CHECK(waited >= std::chrono::milliseconds(kWaitMs));
-  CHECK(waited < std::chrono::seconds(5));
-  CHECK(packet_diff(h.syn.bytes(), wire.written()) == "");
+  // The contract: it waits 100 + 200 + 400 ms, never blocks forever.
+  CHECK(waited >= std::chrono::milliseconds(kWaitMs + 2 * kWaitMs + 4 * kWaitMs));
+  CHECK(waited < std::chrono::seconds(10));
+  // The same SYN three times, byte for byte: a retransmission is the segment
+  // again (RFC 793 section 3.7), the same ISN, 123456.
+  for (int i = 0; i < 3; ++i)
+  {
+    CAPTURE(i);
+    CHECK(packet_diff(h.syn.bytes(), wire.written()) == "");
+  }
+  CHECK(wire.written().empty());
+  CHECK(syns_resent - resent == 2);
+}
+
+TEST_CASE("connect_one completes the handshake when the server answers its SYN sent again",
+          "[step5][tcp][golden]")
+{
+  // A server whose accept queue was full dropped our first SYN: it answers
+  // the second.  The server here is a thread that waits for two SYNs.
+  const Handshake h = handshake();
+  Wire wire;
+  const long resent = syns_resent;
+  std::thread server([&] {
+    Bytes syn(IP_MAXPACKET);
+    for (int i = 0; i < 2; ++i)
+      recv(wire.peer, syn.data(), syn.size(), 0);  // blocks until connect_one writes it
+    wire.deliver(h.syn_ack);
+  });
+  const bool established = connect_like(wire, h.syn);
+  server.join();
+  CHECK(established);
+  CHECK(syns_resent - resent == 1);
+  CHECK(packet_diff(h.ack, wire.written()) == "");  // the captured ACK: both SYNs were read
   CHECK(wire.written().empty());
 }
 

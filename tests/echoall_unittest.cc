@@ -20,7 +20,6 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len);
 namespace
 {
 
-const uint32_t kIss = 123456;     // echoall's initial sequence number
 const uint32_t kClientIsn = 1000;
 
 struct Reply
@@ -103,9 +102,20 @@ class Client
   {
     auto r = send(kClientIsn, 0, "S", "", window);
     REQUIRE(r.size() == 1);
-    REQUIRE(r[0].seq() == kIss);
     REQUIRE(r[0].ack() == kClientIsn + 1);
-    CHECK(send(kClientIsn + 1, kIss + 1, ".", "", window).empty());
+    iss = r[0].seq();  // echoall's ISN: its SYN cookie
+    CHECK(send(kClientIsn + 1, iss + 1, ".", "", window).empty());
+  }
+
+  // The same, returning what the last ACK brought back (RSTs to connections
+  // echoall dropped to make room, see tcp_make_room).
+  std::vector<Reply> handshake_replies()
+  {
+    auto r = send(kClientIsn, 0, "S");
+    REQUIRE(r.size() == 1);
+    REQUIRE(r[0].ack() == kClientIsn + 1);
+    iss = r[0].seq();
+    return send(kClientIsn + 1, iss + 1, ".");
   }
 
   // Every packet tcp_input wrote, parsed; the checksums are verified here.
@@ -136,6 +146,7 @@ class Client
 
   uint16_t port_;
   int fds_[2];
+  uint32_t iss = 0;  // echoall's initial sequence number, set by handshake()
 };
 
 // Flags as tcpdump prints them, for readable failures: "FP.", "S.", "R".
@@ -166,9 +177,6 @@ void check_common(const Reply& r, uint16_t port)
   CHECK(r.tcp_sum_ok);
 }
 
-// The data offset: the client's byte at sequence number s comes back at
-// s + kOffset.
-const uint32_t kOffset = kIss - kClientIsn;
 
 }  // namespace
 
@@ -180,7 +188,8 @@ TEST_CASE("echoall answers a SYN with SYN+ACK acking seq+1 and announcing MSS 14
   REQUIRE(r.size() == 1);
   check_common(r[0], 40001);
   CHECK(flags(r[0]) == "S.");
-  CHECK(r[0].seq() == kIss);
+  // Its ISN is a SYN cookie for these four numbers and this client ISN
+  // (tests/echoall_cookie_unittest.cc checks the cookie itself).
   CHECK(r[0].ack() == kClientIsn + 1);
   CHECK(r[0].window() == 29200);  // its own window, mirrored
   const std::vector<unsigned char> mss = { 2, 4, 0x05, 0xb4 };  // kind 2, length 4, 1460
@@ -197,11 +206,11 @@ TEST_CASE("echoall echoes in-order data at seq + (iss - irs), odd lengths includ
   const std::string segments[] = { "hello\n", "odd", std::string(1460, 'x'), std::string(1, '\0') };
   for (const std::string& data : segments)
   {
-    auto r = c.send(seq, kIss + 1, "P.", data);
+    auto r = c.send(seq, c.iss + 1, "P.", data);
     REQUIRE(r.size() == 1);
     check_common(r[0], 40002);
     CHECK(flags(r[0]) == "P.");
-    CHECK(r[0].seq() == seq + kOffset);
+    CHECK(r[0].seq() == seq + (c.iss - kClientIsn));  // the offset iss - irs
     // Nothing acknowledged yet: the client has not acknowledged any echo.
     CHECK(r[0].ack() == kClientIsn + 1);
     CHECK(r[0].data == data);
@@ -215,23 +224,23 @@ TEST_CASE("echoall acknowledges a byte once the client acknowledges its echo",
 {
   Client c(40003);
   c.handshake();
-  auto echo = c.send(kClientIsn + 1, kIss + 1, "P.", "hello");
+  auto echo = c.send(kClientIsn + 1, c.iss + 1, "P.", "hello");
   REQUIRE(echo.size() == 1);
   CHECK(echo[0].ack() == kClientIsn + 1);
 
   // The client's ACK of the echo comes back mirrored: hello is acknowledged.
-  auto r = c.send(kClientIsn + 6, kIss + 6, ".", "", 64235);
+  auto r = c.send(kClientIsn + 6, c.iss + 6, ".", "", 64235);
   REQUIRE(r.size() == 1);
   check_common(r[0], 40003);
   CHECK(flags(r[0]) == ".");
-  CHECK(r[0].seq() == kIss + 6);
+  CHECK(r[0].seq() == c.iss + 6);
   CHECK(r[0].ack() == kClientIsn + 6);
   CHECK(r[0].window() == 64235);
   CHECK(r[0].data.empty());
 
   // The same ACK again moves nothing: no answer (a dup ACK would start a
   // fast retransmit at the client).
-  CHECK(c.send(kClientIsn + 6, kIss + 6, ".", "", 64235).empty());
+  CHECK(c.send(kClientIsn + 6, c.iss + 6, ".", "", 64235).empty());
 }
 
 TEST_CASE("echoall re-acks a duplicate whose echo was acknowledged, without echoing twice",
@@ -239,14 +248,14 @@ TEST_CASE("echoall re-acks a duplicate whose echo was acknowledged, without echo
 {
   Client c(40004);
   c.handshake();
-  REQUIRE(c.send(kClientIsn + 1, kIss + 1, "P.", "abc").size() == 1);
-  REQUIRE(c.send(kClientIsn + 4, kIss + 4, ".").size() == 1);  // echo acknowledged
+  REQUIRE(c.send(kClientIsn + 1, c.iss + 1, "P.", "abc").size() == 1);
+  REQUIRE(c.send(kClientIsn + 4, c.iss + 4, ".").size() == 1);  // echo acknowledged
 
-  auto r = c.send(kClientIsn + 1, kIss + 4, "P.", "abc");  // the same segment again
+  auto r = c.send(kClientIsn + 1, c.iss + 4, "P.", "abc");  // the same segment again
   REQUIRE(r.size() == 1);
   check_common(r[0], 40004);
   CHECK(flags(r[0]) == ".");
-  CHECK(r[0].seq() == kIss + 4);
+  CHECK(r[0].seq() == c.iss + 4);
   CHECK(r[0].ack() == kClientIsn + 4);
   CHECK(r[0].data.empty());
 }
@@ -255,11 +264,11 @@ TEST_CASE("echoall echoes a retransmission again when the echo was lost", "[tcp]
 {
   Client c(40005);
   c.handshake();
-  auto first = c.send(kClientIsn + 1, kIss + 1, "P.", "lost?");
+  auto first = c.send(kClientIsn + 1, c.iss + 1, "P.", "lost?");
   REQUIRE(first.size() == 1);
   // The echo never arrives, so the client acknowledges nothing and, after
   // its retransmission timeout, sends the same bytes again.
-  auto again = c.send(kClientIsn + 1, kIss + 1, "P.", "lost?");
+  auto again = c.send(kClientIsn + 1, c.iss + 1, "P.", "lost?");
   REQUIRE(again.size() == 1);
   check_common(again[0], 40005);
   CHECK(flags(again[0]) == "P.");
@@ -269,16 +278,16 @@ TEST_CASE("echoall echoes a retransmission again when the echo was lost", "[tcp]
 
   // A retransmission that reaches past what we had: only its unacknowledged
   // part is echoed, from where the client's ACK says its echo stops.
-  REQUIRE(c.send(kClientIsn + 6, kIss + 3, ".", "", 64240).size() == 1);  // "lo" came back
-  auto longer = c.send(kClientIsn + 1, kIss + 3, "P.", "lost?more");
+  REQUIRE(c.send(kClientIsn + 6, c.iss + 3, ".", "", 64240).size() == 1);  // "lo" came back
+  auto longer = c.send(kClientIsn + 1, c.iss + 3, "P.", "lost?more");
   REQUIRE(longer.size() == 1);
-  CHECK(longer[0].seq() == kIss + 3);
+  CHECK(longer[0].seq() == c.iss + 3);
   CHECK(longer[0].ack() == kClientIsn + 3);
   CHECK(longer[0].data == "st?more");
   // and the next new byte follows it
-  auto next = c.send(kClientIsn + 10, kIss + 3, "P.", "!");
+  auto next = c.send(kClientIsn + 10, c.iss + 3, "P.", "!");
   REQUIRE(next.size() == 1);
-  CHECK(next[0].seq() == kIss + 10);
+  CHECK(next[0].seq() == c.iss + 10);
   CHECK(next[0].data == "!");
 }
 
@@ -288,22 +297,22 @@ TEST_CASE("echoall re-acks an out-of-order segment and echoes it only after the 
   Client c(40006);
   c.handshake();
   // "world" arrives before "hello ": a gap of 6 bytes.
-  auto r = c.send(kClientIsn + 7, kIss + 1, "P.", "world");
+  auto r = c.send(kClientIsn + 7, c.iss + 1, "P.", "world");
   REQUIRE(r.size() == 1);
   check_common(r[0], 40006);
   CHECK(flags(r[0]) == ".");
-  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].seq() == c.iss + 1);
   CHECK(r[0].ack() == kClientIsn + 1);
   CHECK(r[0].data.empty());
 
-  auto hello = c.send(kClientIsn + 1, kIss + 1, "P.", "hello ");
+  auto hello = c.send(kClientIsn + 1, c.iss + 1, "P.", "hello ");
   REQUIRE(hello.size() == 1);
-  CHECK(hello[0].seq() == kIss + 1);
+  CHECK(hello[0].seq() == c.iss + 1);
   CHECK(hello[0].data == "hello ");
   // "world" was not kept: the client sends it again, and now it fits.
-  auto world = c.send(kClientIsn + 7, kIss + 1, "P.", "world");
+  auto world = c.send(kClientIsn + 7, c.iss + 1, "P.", "world");
   REQUIRE(world.size() == 1);
-  CHECK(world[0].seq() == kIss + 7);
+  CHECK(world[0].seq() == c.iss + 7);
   CHECK(world[0].data == "world");
 }
 
@@ -312,16 +321,16 @@ TEST_CASE("echoall echoes only what fits in the client's window, and acks none o
 {
   Client c(40007);
   c.handshake(4);  // the client can take 4 bytes
-  auto r = c.send(kClientIsn + 1, kIss + 1, "P.", "abcdef", 4);
+  auto r = c.send(kClientIsn + 1, c.iss + 1, "P.", "abcdef", 4);
   REQUIRE(r.size() == 1);
   check_common(r[0], 40007);
-  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].seq() == c.iss + 1);
   CHECK(r[0].ack() == kClientIsn + 1);
   CHECK(r[0].data == "abcd");
   CHECK(r[0].window() == 4);
 
   // Window full, nothing read yet: the bytes are dropped, a bare ACK says so.
-  auto full = c.send(kClientIsn + 5, kIss + 1, "P.", "ef", 4);
+  auto full = c.send(kClientIsn + 5, c.iss + 1, "P.", "ef", 4);
   REQUIRE(full.size() == 1);
   CHECK(flags(full[0]) == ".");
   CHECK(full[0].ack() == kClientIsn + 1);
@@ -329,13 +338,13 @@ TEST_CASE("echoall echoes only what fits in the client's window, and acks none o
 
   // The client takes abcd and opens its window: we mirror it at once, so
   // its retransmission of ef may come.
-  auto open = c.send(kClientIsn + 7, kIss + 5, ".", "", 100);
+  auto open = c.send(kClientIsn + 7, c.iss + 5, ".", "", 100);
   REQUIRE(open.size() == 1);
   CHECK(open[0].ack() == kClientIsn + 5);
   CHECK(open[0].window() == 100);
-  auto ef = c.send(kClientIsn + 5, kIss + 5, "P.", "ef", 100);
+  auto ef = c.send(kClientIsn + 5, c.iss + 5, "P.", "ef", 100);
   REQUIRE(ef.size() == 1);
-  CHECK(ef[0].seq() == kIss + 5);
+  CHECK(ef[0].seq() == c.iss + 5);
   CHECK(ef[0].data == "ef");
 }
 
@@ -344,10 +353,10 @@ TEST_CASE("echoall answers a zero-window probe with an ACK", "[tcp][step6]")
   Client c(40008);
   c.handshake();
   // Linux probes with seq one below what we acknowledged, and no data.
-  auto r = c.send(kClientIsn, kIss + 1, ".");
+  auto r = c.send(kClientIsn, c.iss + 1, ".");
   REQUIRE(r.size() == 1);
   CHECK(flags(r[0]) == ".");
-  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].seq() == c.iss + 1);
   CHECK(r[0].ack() == kClientIsn + 1);
 }
 
@@ -356,25 +365,25 @@ TEST_CASE("echoall echoes a FIN as its own FIN and forgets the connection when b
 {
   Client c(40009);
   c.handshake();
-  REQUIRE(c.send(kClientIsn + 1, kIss + 1, "P.", "bye").size() == 1);
+  REQUIRE(c.send(kClientIsn + 1, c.iss + 1, "P.", "bye").size() == 1);
 
   // The FIN rides with the client's ACK of "bye".
-  auto fin = c.send(kClientIsn + 4, kIss + 4, "F.");
+  auto fin = c.send(kClientIsn + 4, c.iss + 4, "F.");
   REQUIRE(fin.size() == 1);
   check_common(fin[0], 40009);
   CHECK(flags(fin[0]) == "F.");
-  CHECK(fin[0].seq() == kIss + 4);
+  CHECK(fin[0].seq() == c.iss + 4);
   CHECK(fin[0].ack() == kClientIsn + 4);  // "bye" acked; the FIN once ours is
   CHECK(fin[0].data.empty());
 
   // The client acknowledges our FIN; we acknowledge its FIN, and forget.
-  auto last = c.send(kClientIsn + 5, kIss + 5, ".");
+  auto last = c.send(kClientIsn + 5, c.iss + 5, ".");
   REQUIRE(last.size() == 1);
   CHECK(flags(last[0]) == ".");
-  CHECK(last[0].seq() == kIss + 5);
+  CHECK(last[0].seq() == c.iss + 5);
   CHECK(last[0].ack() == kClientIsn + 5);
 
-  auto after = c.send(kClientIsn + 5, kIss + 5, ".");
+  auto after = c.send(kClientIsn + 5, c.iss + 5, ".");
   REQUIRE(after.size() == 1);
   CHECK(flags(after[0]) == "R");  // no such connection any more
 }
@@ -383,13 +392,13 @@ TEST_CASE("echoall echoes data and FIN of one segment together", "[tcp][step6]")
 {
   Client c(40010);
   c.handshake();
-  auto r = c.send(kClientIsn + 1, kIss + 1, "FP.", "last words");
+  auto r = c.send(kClientIsn + 1, c.iss + 1, "FP.", "last words");
   REQUIRE(r.size() == 1);
   check_common(r[0], 40010);
   CHECK(flags(r[0]) == "FP.");
-  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].seq() == c.iss + 1);
   CHECK(r[0].data == "last words");
-  auto last = c.send(kClientIsn + 12, kIss + 12, ".");
+  auto last = c.send(kClientIsn + 12, c.iss + 12, ".");
   REQUIRE(last.size() == 1);
   CHECK(last[0].ack() == kClientIsn + 12);  // 10 bytes and the FIN
 }
@@ -425,8 +434,11 @@ TEST_CASE("echoall forgets a connection the client resets", "[tcp][step6]")
 {
   Client c(40012);
   c.handshake();
-  CHECK(c.send(kClientIsn + 1, kIss + 1, "R.").empty());
-  auto r = c.send(kClientIsn + 1, kIss + 1, "P.", "x");
+  REQUIRE(c.send(kClientIsn + 1, c.iss + 1, "P.", "ab").size() == 1);
+  CHECK(c.send(kClientIsn + 3, c.iss + 1, "R.").empty());
+  // (Not at kClientIsn + 1: that segment would hand the cookie back again,
+  // and open the connection anew; see tests/echoall_cookie_unittest.cc.)
+  auto r = c.send(kClientIsn + 3, c.iss + 1, "P.", "x");
   REQUIRE(r.size() == 1);
   CHECK(flags(r[0]) == "R");
 }
@@ -436,7 +448,7 @@ TEST_CASE("echoall ignores an ACK of bytes it never sent, answering with its own
 {
   Client c(40013);
   c.handshake();
-  auto r = c.send(kClientIsn + 1, kIss + 100, "P.", "x");
+  auto r = c.send(kClientIsn + 1, c.iss + 100, "P.", "x");
   REQUIRE(r.size() == 1);
   CHECK(flags(r[0]) == ".");
   CHECK(r[0].ack() == kClientIsn + 1);
@@ -448,11 +460,11 @@ TEST_CASE("echoall keeps connections apart by their four numbers", "[tcp][step6]
   Client a(40014), b(40015);
   a.handshake();
   b.handshake();
-  REQUIRE(a.send(kClientIsn + 1, kIss + 1, "P.", "aaaa").size() == 1);
-  auto r = b.send(kClientIsn + 1, kIss + 1, "P.", "bb");
+  REQUIRE(a.send(kClientIsn + 1, a.iss + 1, "P.", "aaaa").size() == 1);
+  auto r = b.send(kClientIsn + 1, b.iss + 1, "P.", "bb");
   REQUIRE(r.size() == 1);
   CHECK(ntohs(r[0].tcp.dest) == 40015);
-  CHECK(r[0].seq() == kIss + 1);  // b's own sequence space, untouched by a
+  CHECK(r[0].seq() == b.iss + 1);  // b's own sequence space, untouched by a
   CHECK(r[0].data == "bb");
 }
 
@@ -472,27 +484,307 @@ TEST_CASE("echoall writes nothing for a segment shorter than its header", "[tcp]
   CHECK(c.replies().empty());
 }
 
+// ---------------------------------------------------------------- SYN cookies
+
+// echoall.cc's cookie, its hash and its table, as the program runs them.
+uint64_t siphash(const unsigned char key[16], const unsigned char* msg, size_t len);
+uint32_t cookie_time(int64_t now);
+uint32_t syn_cookie(const SocketAddr& key, uint32_t irs, uint32_t t);
+bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint32_t t);
+size_t tcp_connections();
+extern size_t max_connections;
+extern int64_t idle_timeout_ms;
+
+namespace
+{
+
+// Sets the table's bounds for one test case, and puts them back after.
+struct Bounds
+{
+  Bounds(size_t max, int64_t idle_ms) : max_(max_connections), idle_(idle_timeout_ms)
+  {
+    max_connections = max;
+    idle_timeout_ms = idle_ms;
+  }
+  ~Bounds()
+  {
+    max_connections = max_;
+    idle_timeout_ms = idle_;
+  }
+  size_t max_;
+  int64_t idle_;
+};
+
+void sleep_ms(int ms)
+{
+  usleep(ms * 1000);  // the monotonic clock moves at least this much meanwhile
+}
+
+// The replies that are RSTs, by the port they go to.
+std::vector<uint16_t> resets(const std::vector<Reply>& replies)
+{
+  std::vector<uint16_t> ports;
+  for (const Reply& r : replies)
+    if (flags(r) == "R")
+      ports.push_back(ntohs(r.tcp.dest));
+  return ports;
+}
+
+// Empties echoall's table through its own idle timeout: every entry is idle
+// longer than 0 ms, so the next handshake resets them all.  Returns how many
+// it reset; the throwaway connection is reset by its client.
+size_t forget_all()
+{
+  const size_t before = tcp_connections();
+  Bounds zero(max_connections, 0);
+  sleep_ms(2);
+  Client t(39999);
+  const size_t reset = resets(t.handshake_replies()).size();
+  CHECK(t.send(kClientIsn + 1, t.iss + 1, "R.").empty());
+  REQUIRE(tcp_connections() == 0);
+  CHECK(reset == before);
+  return reset;
+}
+
+SocketAddr client_key(uint16_t port)
+{
+  SocketAddr key;
+  inet_pton(AF_INET, "192.168.0.1", &key.saddr);
+  inet_pton(AF_INET, "192.168.0.2", &key.daddr);
+  key.sport = htons(port);
+  key.dport = htons(7);
+  return key;
+}
+
+}  // namespace
+
+TEST_CASE("SipHash-2-4 gives the reference outputs of its paper", "[cookie][step6]")
+{
+  // Aumasson and Bernstein, "SipHash: a fast short-input PRF", appendix A:
+  // key 00 01 .. 0f; the message 00 01 .. 0e gives a129ca6149be45e5, and
+  // the empty message 726fdb47dd0e0e31 (the first line of its vectors.h).
+  unsigned char key[16], msg[15];
+  for (int i = 0; i < 16; ++i)
+    key[i] = static_cast<unsigned char>(i);
+  for (int i = 0; i < 15; ++i)
+    msg[i] = static_cast<unsigned char>(i);
+  CHECK(siphash(key, msg, 15) == 0xa129ca6149be45e5ull);
+  CHECK(siphash(key, msg, 0) == 0x726fdb47dd0e0e31ull);
+  CHECK(siphash(key, msg, 8) == 0x93f5f5799a932462ull);  // one whole block, then none
+}
+
+TEST_CASE("a SYN cookie is good for two minutes after its own and names its connection",
+          "[cookie][step6]")
+{
+  const SocketAddr key = client_key(41000);
+  const uint32_t t = 77;
+  const uint32_t cookie = syn_cookie(key, kClientIsn, t);
+  CHECK(cookie >> 24 == t);  // the minute rides in the top byte
+  CHECK(syn_cookie_check(key, kClientIsn, cookie, t));
+  CHECK(syn_cookie_check(key, kClientIsn, cookie, t + 1));
+  CHECK(syn_cookie_check(key, kClientIsn, cookie, t + 2));
+  CHECK_FALSE(syn_cookie_check(key, kClientIsn, cookie, t + 3));  // too old
+  CHECK_FALSE(syn_cookie_check(key, kClientIsn, cookie, t - 1));  // from the future
+  CHECK_FALSE(syn_cookie_check(key, kClientIsn + 1, cookie, t));  // another client ISN
+  CHECK_FALSE(syn_cookie_check(client_key(41001), kClientIsn, cookie, t));  // another port
+  CHECK_FALSE(syn_cookie_check(key, kClientIsn, cookie + 1, t));
+  CHECK_FALSE(syn_cookie_check(key, kClientIsn, cookie ^ 0x800000, t));
+  // The minute counter wraps at 256: minute 255's cookie is good at minute 1.
+  const uint32_t late = syn_cookie(key, kClientIsn, 255);
+  CHECK(syn_cookie_check(key, kClientIsn, late, 1));
+  CHECK_FALSE(syn_cookie_check(key, kClientIsn, late, 2));
+  CHECK(cookie_time(0) == 0);
+  CHECK(cookie_time(59999) == 0);
+  CHECK(cookie_time(60000) == 1);
+  CHECK(cookie_time(256 * 60000) == 0);
+}
+
+TEST_CASE("echoall's SYN+ACK carries a cookie its final ACK hands back, and keeps no entry "
+          "for 10,000 SYNs", "[cookie][step6]")
+{
+  const size_t before = tcp_connections();
+  Client c(0);
+  for (int port = 1; port <= 10000; ++port)
+  {
+    c.port_ = static_cast<uint16_t>(port);
+    auto r = c.send(kClientIsn + port, 0, "S");
+    REQUIRE(r.size() == 1);
+    REQUIRE(flags(r[0]) == "S.");
+    REQUIRE(r[0].ack() == kClientIsn + port + 1);
+    const uint32_t t = r[0].seq() >> 24;
+    REQUIRE(syn_cookie_check(client_key(static_cast<uint16_t>(port)), kClientIsn + port,
+                             r[0].seq(), t));
+  }
+  CHECK(tcp_connections() == before);  // nothing remembered
+}
+
+TEST_CASE("echoall resets an ACK whose cookie is wrong and keeps no entry for it",
+          "[cookie][step6]")
+{
+  const size_t before = tcp_connections();
+  Client c(41002);
+  auto synack = c.send(kClientIsn, 0, "S");
+  REQUIRE(synack.size() == 1);
+  const uint32_t cookie = synack[0].seq();
+  SECTION("ack one past the cookie's successor")
+  {
+    auto r = c.send(kClientIsn + 1, cookie + 2, ".");
+    REQUIRE(r.size() == 1);
+    CHECK(flags(r[0]) == "R");
+    CHECK(r[0].seq() == cookie + 2);
+  }
+  SECTION("a seq that is not the SYN's + 1")
+  {
+    auto r = c.send(kClientIsn + 2, cookie + 1, ".");
+    REQUIRE(r.size() == 1);
+    CHECK(flags(r[0]) == "R");
+  }
+  SECTION("the cookie of another connection")
+  {
+    Client other(41003);
+    auto r = other.send(kClientIsn + 1, cookie + 1, ".");
+    REQUIRE(r.size() == 1);
+    CHECK(flags(r[0]) == "R");
+  }
+  CHECK(tcp_connections() == before);
+}
+
+TEST_CASE("echoall echoes data riding on the handshake's last ACK", "[cookie][step6]")
+{
+  Client c(41004);
+  auto synack = c.send(kClientIsn, 0, "S");
+  REQUIRE(synack.size() == 1);
+  const uint32_t iss = synack[0].seq();
+  auto r = c.send(kClientIsn + 1, iss + 1, "P.", "early");
+  REQUIRE(r.size() == 1);
+  check_common(r[0], 41004);
+  CHECK(flags(r[0]) == "P.");
+  CHECK(r[0].seq() == iss + 1);
+  CHECK(r[0].ack() == kClientIsn + 1);
+  CHECK(r[0].data == "early");
+  CHECK(c.send(kClientIsn + 6, iss + 1, "R.").empty());
+}
+
+TEST_CASE("echoall resets every connection idle beyond its timeout when the next one is made",
+          "[bounds][step6]")
+{
+  // Whatever the cases above left in the table is reset by one handshake.
+  forget_all();
+  Client a(41010), b(41011);
+  a.handshake();
+  b.handshake();
+  REQUIRE(tcp_connections() == 2);
+  {
+    Bounds bounds(max_connections, 5);
+    sleep_ms(10);  // a and b are now idle 10 ms, beyond 5
+    Client c(41012);
+    auto synack = c.send(kClientIsn, 0, "S");
+    REQUIRE(synack.size() == 1);
+    CHECK(tcp_connections() == 2);  // a SYN changes nothing
+    auto r = c.send(kClientIsn + 1, synack[0].seq() + 1, ".");
+    CHECK(resets(r) == std::vector<uint16_t>({ 41010, 41011 }));  // the table's order
+    for (const Reply& reset : r)
+    {
+      CHECK(reset.ip_sum_ok);
+      CHECK(reset.tcp_sum_ok);
+      CHECK(reset.window() == 0);
+      CHECK(reset.data.empty());
+    }
+    // Each RST carries the seq the client expects next: our snd_nxt.
+    REQUIRE(r.size() == 2);
+    CHECK(r[0].seq() == a.iss + 1);
+    CHECK(r[1].seq() == b.iss + 1);
+    CHECK(tcp_connections() == 1);
+    CHECK(c.send(kClientIsn + 1, synack[0].seq() + 1, "R.").empty());
+  }
+  // a is gone: its data gets a RST.  (Its first byte, at kClientIsn + 1,
+  // would hand the cookie back and open it anew: a is past it here.)
+  auto r = a.send(kClientIsn + 2, a.iss + 1, "P.", "anyone?");
+  REQUIRE(r.size() == 1);
+  CHECK(flags(r[0]) == "R");
+}
+
+TEST_CASE("echoall resets the longest-idle connection when its table is full",
+          "[bounds][step6]")
+{
+  forget_all();
+  Bounds bounds(2, 300 * 1000);
+  Client a(41020), b(41021), c(41022);
+  a.handshake();
+  b.handshake();
+  sleep_ms(2);
+  REQUIRE(a.send(kClientIsn + 1, a.iss + 1, "P.", "a").size() == 1);  // a is busy, b idles
+  sleep_ms(2);
+  auto synack = c.send(kClientIsn, 0, "S");
+  REQUIRE(synack.size() == 1);
+  c.iss = synack[0].seq();
+  auto r = c.send(kClientIsn + 1, c.iss + 1, ".");
+  REQUIRE(r.size() == 1);
+  CHECK(flags(r[0]) == "R");
+  CHECK(ntohs(r[0].tcp.dest) == 41021);  // b
+  CHECK(r[0].seq() == b.iss + 1);
+  CHECK(tcp_connections() == 2);
+
+  // a and c echo; b is gone.
+  auto ra = a.send(kClientIsn + 2, a.iss + 2, "P.", "bc");
+  REQUIRE(ra.size() == 1);
+  CHECK(ra[0].data == "bc");
+  auto rc = c.send(kClientIsn + 1, c.iss + 1, "P.", "c");
+  REQUIRE(rc.size() == 1);
+  CHECK(rc[0].data == "c");
+  auto rb = b.send(kClientIsn + 2, b.iss + 1, "P.", "b");
+  REQUIRE(rb.size() == 1);
+  CHECK(flags(rb[0]) == "R");
+
+  // A full table of busy connections still takes a new one: 1000 handshakes
+  // leave exactly 2 entries.
+  for (int i = 0; i < 1000; ++i)
+  {
+    Client d(static_cast<uint16_t>(42000 + i));
+    d.handshake_replies();
+  }
+  CHECK(tcp_connections() == 2);
+}
+
+TEST_CASE("echoall opens a connection again for a segment that repeats the handshake's last ACK",
+          "[cookie][step6]")
+{
+  // The price of keeping nothing: after a RST, a segment with seq irs + 1
+  // and ack cookie + 1 is the handshake's last ACK again, and the cookie is
+  // good for two minutes more.  Linux pays it only while its SYN queue has
+  // overflowed lately (tcp_synq_no_recent_overflow); echoall always does.
+  Client c(41030);
+  c.handshake();
+  CHECK(c.send(kClientIsn + 1, c.iss + 1, "R.").empty());
+  auto r = c.send(kClientIsn + 1, c.iss + 1, "P.", "again");
+  REQUIRE(r.size() == 1);
+  CHECK(flags(r[0]) == "P.");
+  CHECK(r[0].data == "again");
+  CHECK(c.send(kClientIsn + 6, c.iss + 1, "R.").empty());
+}
+
 // The kernel picks a random ISN, so one connection in a few hundred million
 // crosses 2^32 within its first bytes; here every one does.
 TEST_CASE("echoall echoes a stream whose sequence numbers cross 2^32", "[tcp][step6][wrap]")
 {
   Client c(40017);
   const uint32_t isn = 0xfffffff0u;  // 16 below 2^32
-  const uint32_t offset = kIss - isn;
   auto syn = c.send(isn, 0, "S");
   REQUIRE(syn.size() == 1);
+  c.iss = syn[0].seq();  // echoall's ISN: its SYN cookie
+  const uint32_t offset = c.iss - isn;
   CHECK(syn[0].ack() == isn + 1);
-  CHECK(c.send(isn + 1, kIss + 1, ".").empty());
+  CHECK(c.send(isn + 1, c.iss + 1, ".").empty());
 
   uint32_t seq = isn + 1;  // 0xfffffff1
-  auto before = c.send(seq, kIss + 1, "P.", "0123456789");
+  auto before = c.send(seq, c.iss + 1, "P.", "0123456789");
   REQUIRE(before.size() == 1);
   CHECK(before[0].seq() == seq + offset);
   CHECK(before[0].data == "0123456789");
   seq += 10;  // 0xfffffffb
 
   // 0xfffffffb .. 0x0000000a: the segment that crosses.
-  auto across = c.send(seq, kIss + 1, "P.", "across 2^32 here");
+  auto across = c.send(seq, c.iss + 1, "P.", "across 2^32 here");
   REQUIRE(across.size() == 1);
   check_common(across[0], 40017);
   CHECK(flags(across[0]) == "P.");
@@ -503,28 +795,28 @@ TEST_CASE("echoall echoes a stream whose sequence numbers cross 2^32", "[tcp][st
   REQUIRE(seq == 0x0000000bu);
 
   // The client acknowledges both echoes: our ACK crosses 2^32 as well.
-  auto ack = c.send(seq, kIss + 27, ".");
+  auto ack = c.send(seq, c.iss + 27, ".");
   REQUIRE(ack.size() == 1);
   CHECK(ack[0].ack() == seq);
 
-  auto after = c.send(seq, kIss + 27, "P.", "after");
+  auto after = c.send(seq, c.iss + 27, "P.", "after");
   REQUIRE(after.size() == 1);
   CHECK(after[0].seq() == seq + offset);
   CHECK(after[0].ack() == seq);
   CHECK(after[0].data == "after");
 
   // The crossing segment again, its echo acknowledged: a bare ACK, no echo.
-  auto dup = c.send(seq - 16, kIss + 27, "P.", "across 2^32 here");
+  auto dup = c.send(seq - 16, c.iss + 27, "P.", "across 2^32 here");
   REQUIRE(dup.size() == 1);
   CHECK(flags(dup[0]) == ".");
   CHECK(dup[0].ack() == seq);
 
-  auto fin = c.send(seq + 5, kIss + 32, "F.");
+  auto fin = c.send(seq + 5, c.iss + 32, "F.");
   REQUIRE(fin.size() == 1);
   CHECK(flags(fin[0]) == "F.");
   CHECK(fin[0].seq() == seq + 5 + offset);
   CHECK(fin[0].ack() == seq + 5);
-  auto last = c.send(seq + 6, kIss + 33, ".");
+  auto last = c.send(seq + 6, c.iss + 33, ".");
   REQUIRE(last.size() == 1);
   CHECK(last[0].ack() == seq + 6);
 }
@@ -535,14 +827,15 @@ TEST_CASE("echoall takes a SYN at 2^32 - 1, whose first data byte is number 0",
   Client c(40018);
   auto syn = c.send(0xffffffffu, 0, "S");
   REQUIRE(syn.size() == 1);
+  c.iss = syn[0].seq();
   CHECK(syn[0].ack() == 0);
-  CHECK(c.send(0, kIss + 1, ".").empty());
-  auto r = c.send(0, kIss + 1, "P.", "zero");
+  CHECK(c.send(0, c.iss + 1, ".").empty());
+  auto r = c.send(0, c.iss + 1, "P.", "zero");
   REQUIRE(r.size() == 1);
-  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].seq() == c.iss + 1);
   CHECK(r[0].ack() == 0);
   CHECK(r[0].data == "zero");
-  auto ack = c.send(4, kIss + 5, ".");
+  auto ack = c.send(4, c.iss + 5, ".");
   REQUIRE(ack.size() == 1);
   CHECK(ack[0].ack() == 4);
 }
@@ -551,19 +844,19 @@ TEST_CASE("echoall passes on a window update that acknowledges nothing new", "[t
 {
   Client c(40019);
   c.handshake(4);
-  REQUIRE(c.send(kClientIsn + 1, kIss + 1, "P.", "abcd", 4).size() == 1);
+  REQUIRE(c.send(kClientIsn + 1, c.iss + 1, "P.", "abcd", 4).size() == 1);
   // The client takes the echo into its buffer and has no room left ...
-  auto zero = c.send(kClientIsn + 5, kIss + 5, ".", "", 0);
+  auto zero = c.send(kClientIsn + 5, c.iss + 5, ".", "", 0);
   REQUIRE(zero.size() == 1);
   CHECK(zero[0].ack() == kClientIsn + 5);
   CHECK(zero[0].window() == 0);
   // ... then its application reads: the same ACK, a window open again.
   // Unless we pass it on, the client's kernel waits for our window to open.
-  auto update = c.send(kClientIsn + 5, kIss + 5, ".", "", 4000);
+  auto update = c.send(kClientIsn + 5, c.iss + 5, ".", "", 4000);
   REQUIRE(update.size() == 1);
   check_common(update[0], 40019);
   CHECK(flags(update[0]) == ".");
-  CHECK(update[0].seq() == kIss + 5);
+  CHECK(update[0].seq() == c.iss + 5);
   CHECK(update[0].ack() == kClientIsn + 5);
   CHECK(update[0].window() == 4000);
 }
@@ -575,8 +868,8 @@ TEST_CASE("echoall drops a segment of a known connection that has no ACK", "[tcp
   // RFC 793 section 3.9: "if the ACK bit is off drop the segment and return".
   CHECK(c.send(kClientIsn + 1, 0, "P", "no ack").empty());
   // Nothing of it was taken: the same bytes with an ACK are new data.
-  auto r = c.send(kClientIsn + 1, kIss + 1, "P.", "no ack");
+  auto r = c.send(kClientIsn + 1, c.iss + 1, "P.", "no ack");
   REQUIRE(r.size() == 1);
-  CHECK(r[0].seq() == kIss + 1);
+  CHECK(r[0].seq() == c.iss + 1);
   CHECK(r[0].data == "no ack");
 }

@@ -1,10 +1,12 @@
 // tooling/connectmany_options.cc - see connectmany_options.h.  Why each of
 // these makes connectmany faster, measured: docs/bench.md.
 #include "tooling/connectmany_options.h"
+#include "tooling/tunio.h"  // tun_read
 
 #include <algorithm>  // std::max
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,17 +41,27 @@ static bool take_option(int c, const char* arg)
     case 'x':
       exit_when_done = true;
       return true;
+    case 'r':
+      syn_rto_ms = static_cast<int>(strtol(arg, &end, 10));
+      if (*arg == '\0' || *end != '\0' || syn_rto_ms < 1 || syn_rto_ms > 60000)
+      {
+        fprintf(stderr, "%s: -r %s: expected a SYN's first wait in milliseconds, 1..60000\n",
+                program_invocation_short_name, arg);
+        return false;
+      }
+      return true;
   }
   return false;
 }
 
 static const struct option kLongOptions[] = {
   { "exit", no_argument, nullptr, 'x' },
+  { "syn-rto", required_argument, nullptr, 'r' },
   { nullptr, 0, nullptr, 0 },
 };
 
 const ExtraOptions kConnectmanyOptions = {
-  "qw:x",
+  "qw:xr:",
   kLongOptions,
   "  -q          no line per packet; a progress line on stderr if it is a terminal\n"
   "              不逐包打印；若 stderr 是终端，显示进度行\n"
@@ -57,7 +69,12 @@ const ExtraOptions kConnectmanyOptions = {
   "              the article)   同时进行 N 个握手（默认 1，即文章中的逐个连接）\n"
   "  -x, --exit  exit after connecting: status 0 if every handshake completed,\n"
   "              1 if any failed (default: keep serving the connections)\n"
-  "              连接完即退出：全部握手成功返回 0，否则返回 1（默认继续服务）\n",
+  "              连接完即退出：全部握手成功返回 0，否则返回 1（默认继续服务）\n"
+  "  -r, --syn-rto MS  a SYN unanswered after MS ms (default 200) is sent again,\n"
+  "              then after twice that, ... 6 times at most, as the kernel does\n"
+  "              (its first wait is 1 s): docs/connectmany.md\n"
+  "              SYN 在 MS 毫秒（默认 200）内没有回应就重发，之后每次等待加倍，\n"
+  "              最多重发 6 次，和内核一样（内核第一次等 1 秒）\n",
   take_option,
 };
 
@@ -170,9 +187,17 @@ void progress_clear()
 // gives it, so the destination of a SYN+ACK says which connection it
 // answers, and tcp_input builds the ACK from the SYN+ACK alone.  No table of
 // connections: what we keep is a window, like TCP's own send window, of the
-// N most recent SYNs (when each left, and whether it was answered), so that
-// one unanswered for kSynTimeoutMs counts as failed.  N slots, the same for
-// a hundred connections as for a million.
+// N most recent SYNs (when each left, how long it may wait, and whether it
+// was answered), so that one unanswered in time is sent again, waiting twice
+// as long, as wait_reply does in connect_many, and counts as failed after its
+// last retry.  N slots, the same for a hundred connections as for a million.
+// The SYN of connection i, from the address and port connect_many gives it.
+static void send_syn(int fd, uint32_t destip, uint16_t dport, uint32_t first_src, long i)
+{
+  tcp_send_syn(fd, destip, dport, htonl(static_cast<uint32_t>(first_src + i / kPortsPerAddr)),
+               htons(static_cast<uint16_t>(kFirstPort + i % kPortsPerAddr)));
+}
+
 int connect_window(int fd, const char* ipstr, int port, int count)
 {
   uint32_t destip;
@@ -183,8 +208,10 @@ int connect_window(int fd, const char* ipstr, int port, int count)
 
   struct Slot
   {
-    int64_t sent;  // when its SYN left, in now_ms()
-    bool done;     // answered: SYN+ACK (established) or RST (refused)
+    int64_t sent;  // when its SYN last left, in now_ms()
+    int rto;       // how long that SYN may wait: syn_rto_ms, doubled at each retry
+    int retries;   // how many times it was sent again
+    bool done;     // answered (SYN+ACK: established, or RST: refused), or failed
   };
   static Slot slots[4096];  // connection i uses slot i % window
 
@@ -203,6 +230,7 @@ int connect_window(int fd, const char* ipstr, int port, int count)
   long silent = 0;      // consecutive handshakes that got no answer at all
   const int64_t start = now_ms();
   bool drained = true;  // the last wait found no answer waiting
+  int64_t next_timeout = 0;  // no slot's SYN times out before this
   while (oldest < count)
   {
     // Send in bursts: once every answer waiting has been read, fill the
@@ -213,14 +241,14 @@ int connect_window(int fd, const char* ipstr, int port, int count)
       int sent = 0;
       for (; next < count && next - oldest < window; ++next, ++sent)
       {
-        tcp_send_syn(fd, destip, dport, htonl(first_src + next / kPortsPerAddr),
-                     htons(static_cast<uint16_t>(kFirstPort + next % kPortsPerAddr)));
-        slots[next % window] = { now_ms(), false };
+        send_syn(fd, destip, dport, first_src, next);
+        slots[next % window] = { now_ms(), syn_rto_ms, 0, false };
+        next_timeout = std::min(next_timeout, now_ms() + syn_rto_ms);
       }
       // The window is full and nothing is waiting: wait for a packet, but
-      // only until the oldest SYN has waited its time.
+      // only until the first SYN in flight has waited its time.
       if (sent == 0)
-        deadline = slots[oldest % window].sent + kSynTimeoutMs;
+        deadline = std::max<int64_t>(next_timeout, 1);
     }
 
     SocketAddr from;
@@ -243,16 +271,38 @@ int connect_window(int fd, const char* ipstr, int port, int count)
       }
     }
 
-    // Slide the window past the answered, and give up on the oldest after
-    // its time.  An answer that comes later still gets its ACK from
-    // tcp_input, but is not counted.
+    // Each SYN that has waited its time is sent again, to wait twice as
+    // long, or after its last retry counts as failed.  A walk of the window,
+    // but only when one of them is due.  An answer that comes after the
+    // last wait still gets its ACK from tcp_input, but is not counted.
     const int64_t now = now_ms();
-    while (oldest < next && (slots[oldest % window].done || now - slots[oldest % window].sent >= kSynTimeoutMs))
+    if (now >= next_timeout)
     {
-      if (!slots[oldest % window].done)
-        ++silent;
-      ++oldest;
+      next_timeout = INT64_MAX;
+      for (long i = oldest; i < next; ++i)
+      {
+        Slot& slot = slots[i % window];
+        if (!slot.done && now - slot.sent >= slot.rto)
+        {
+          if (slot.retries == syn_retries)
+          {
+            slot.done = true;  // silent after its last retry
+            ++silent;
+          }
+          else
+          {
+            send_syn(fd, destip, dport, first_src, i);  // the same SYN again
+            ++syns_resent;
+            slot = { now, slot.rto * 2, slot.retries + 1, false };
+          }
+        }
+        if (!slot.done)
+          next_timeout = std::min(next_timeout, slot.sent + slot.rto);
+      }
     }
+    // Slide the window past the answered and the failed.
+    while (oldest < next && slots[oldest % window].done)
+      ++oldest;
     if (silent >= 3L * window)  // three windows in a row, like three SYNs in connect_many
     {
       no_answer_print(ipstr, port);
@@ -269,6 +319,27 @@ void exit_if_asked(int fd, bool all_established)
 {
   if (!exit_when_done)
     return;
+  // A server whose accept queue was full dropped our ACK and keeps the
+  // connection half-open; its kernel sends the SYN+ACK again 1 s after the
+  // first, then 2 s after that, ... (net.ipv4.tcp_synack_retries).  Answer
+  // those until none has come for kQuietMs, so that the server gets every
+  // connection we counted.
+  const int kQuietMs = 3000;
+  for (;;)
+  {
+    fflush(stdout);
+    struct pollfd pfd = { fd, POLLIN, 0 };
+    const int ready = poll(&pfd, 1, kQuietMs);
+    if (ready < 0 && errno == EINTR)
+      continue;
+    if (ready <= 0)
+      break;  // quiet, or the fd failed: nothing more to answer
+    unsigned char buf[IP_MAXPACKET] __attribute__((aligned(4)));  // ip_input reads struct iphdr
+    const int nread = tun_read(fd, buf, sizeof buf);
+    if (nread < 0)
+      break;
+    ip_input(fd, buf, nread, tcp_input);
+  }
   // The server keeps its end until it closes or sends something: nobody is
   // left to answer, since closing the tun fd removes tun0.
   fflush(stdout);

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-// -q, -w N and -x, set by parse_options_or_exit through kConnectmanyOptions.
+// -q, -w N, -x and -r MS, set by parse_options_or_exit through kConnectmanyOptions.
 extern bool quiet;           // -q: no line per packet
 extern int in_flight;        // -w N: handshakes in flight; 1 is the article's way
 extern bool exit_when_done;  // -x, --exit: exit after connecting
@@ -39,16 +39,22 @@ void progress_clear();
 // tun fd fails, as wait_answer does.
 int connect_window(int fd, const char* ipstr, int port, int count);
 
-// -x: exits, with status 0 when all_established, else 1.  Returns without -x.
+// -x: exits, with status 0 when all_established, else 1, once the tunnel has
+// been quiet for a while: until then it serves what comes, so that a SYN+ACK
+// a server sends again (it dropped our ACK: its accept queue was full) gets
+// its ACK again, and the server its connection.  Returns without -x.
 void exit_if_asked(int fd, bool all_established);
 
 // ---------------------------------------------------------------- from connectmany.cc
 // The step's own pieces that the window runs as connect_many does.
 extern const int kFirstPort;     // connection i: source port kFirstPort + i % kPortsPerAddr,
 extern const int kPortsPerAddr;  // address server + 1 + i / kPortsPerAddr
-extern const int kSynTimeoutMs;  // how long a SYN waits for its answer
+extern int syn_rto_ms;           // -r MS: a SYN's first wait for its answer, then twice the last
+extern int syn_retries;          // how many times a SYN is sent again (tcp_syn_retries)
+extern long syns_resent;         // counted for the summary
 int64_t now_ms();
 void tcp_send_syn(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16_t sport);
 bool wait_answer(int fd, int64_t deadline, SocketAddr* from, bool* accepted);
+void tcp_input(int fd, const void* input, const void* payload, int tot_len);
 void summary_print(long established, long count, int64_t start);
 void no_answer_print(const char* ipstr, int port);

@@ -9,6 +9,8 @@
 #   ip_icmp_fuzzer      ip_check, then icmp_input (the path of icmpecho)
 #   <step>_fuzzer       ip_check, then icmp_input or the step's own tcp_input
 #   connect_one_fuzzer  connectmany's connect_one reading fuzzed answers
+#   echoall_fuzzer      echoall's tcp_input fed sequences of segments, its
+#                       connection table kept across them (the one stateful step)
 #
 # Built with clang (libFuzzer ships with it) and AddressSanitizer plus
 # UBSan, in build/fuzz, apart from the ordinary and SANITIZE=1 objects.
@@ -18,7 +20,7 @@ FUZZ_SECONDS  ?= 60
 FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CXXFLAGS := -std=c++17 -g -O1 $(WARNINGS) $(FUZZ_SANFLAGS)
 FUZZ_STEPS    := rejectall acceptall discardall connectmany
-FUZZ_TARGETS  := ip_icmp $(FUZZ_STEPS) connect_one
+FUZZ_TARGETS  := ip_icmp $(FUZZ_STEPS) connect_one echoall
 FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/%_fuzzer,$(FUZZ_TARGETS))
 
 # The code under test gets coverage instrumentation (fuzzer-no-link); only
@@ -46,6 +48,10 @@ $(FUZZ_BUILD)/discardall_fuzzer: $(FUZZ_BUILD)/tooling/discardall_options.o
 
 $(FUZZ_BUILD)/connect_one_fuzzer: tests/fuzz/connect_one_fuzzer.cc \
     $(FUZZ_BUILD)/connectmany.step.o $(FUZZ_BUILD)/tooling/connectmany_options.o $(FUZZ_SHARED)
+	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $(filter %.cc %.o,$^)
+
+$(FUZZ_BUILD)/echoall_fuzzer: tests/fuzz/echoall_fuzzer.cc \
+    $(FUZZ_BUILD)/echoall.step.o $(FUZZ_BUILD)/tooling/echoall_options.o $(FUZZ_SHARED)
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $(filter %.cc %.o,$^)
 
 # Seeds: a few packets built by hand, plus every packet of the pcap

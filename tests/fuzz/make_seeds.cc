@@ -5,6 +5,7 @@
 //   make_seeds OUTDIR [FILE.pcap...]
 // writes OUTDIR/packet/*       one packet each, for ip_icmp and the steps
 //        OUTDIR/connect_one/*  datagrams answering connect_one's SYN
+//        OUTDIR/echoall/*      sequences of segments (echoall_fuzzer.cc's format)
 // in the input format of fuzz_common.h: a flags byte, then the packet(s).
 #include <arpa/inet.h>
 #include <errno.h>
@@ -180,6 +181,68 @@ static void hand_made()
   write_seed("connect_one", "hand-silence", datagrams({}));
 }
 
+// echoall_fuzzer's format: one record, 14 bytes and a payload.  how bit 0
+// adds the client's ISN (1000) to seq, bit 1 the last cookie to ack.
+static void record(Bytes& seed, int who, uint8_t flags, uint32_t seq, uint32_t ack,
+                   uint16_t window, const std::string& data = "", uint8_t how = 3)
+{
+  unsigned char r[14];
+  r[0] = static_cast<unsigned char>(who);
+  r[1] = flags;
+  r[2] = how;
+  put32(r + 3, seq);
+  put32(r + 7, ack);
+  put16(r + 11, window);
+  r[13] = static_cast<unsigned char>(data.size());
+  seed.insert(seed.end(), r, r + sizeof r);
+  seed.insert(seed.end(), data.begin(), data.end());
+}
+
+// Conversations with echoall: a handshake (SYN, then the ACK handing the
+// cookie back), data, acknowledgements, FINs, several connections at once.
+static void echoall_seeds()
+{
+  const uint8_t FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10;
+  Bytes s(1, 0);  // bounds byte 0: a table of 1
+  record(s, 0, SYN, 0, 0, 64240);
+  record(s, 0, ACK, 1, 1, 64240);
+  record(s, 0, PSH | ACK, 1, 1, 64240, "hello\n");
+  record(s, 0, ACK, 7, 7, 64240);
+  record(s, 0, FIN | ACK, 7, 7, 64240);
+  record(s, 0, ACK, 8, 8, 64240);
+  write_seed("echoall", "hand-echo-close", s);
+
+  s = Bytes(1, 3);  // a table of 4: two connections, interleaved, one out of order
+  record(s, 0, SYN, 0, 0, 4);
+  record(s, 5, SYN, 0, 0, 64240);
+  record(s, 5, PSH | ACK, 1, 1, 64240, "early data");
+  record(s, 0, ACK, 1, 1, 4);
+  record(s, 0, PSH | ACK, 1, 1, 4, "abcdef");
+  record(s, 0, PSH | ACK, 7, 1, 4, "gh");
+  record(s, 0, ACK, 5, 5, 100);
+  record(s, 5, FIN | PSH | ACK, 11, 11, 64240, "bye");
+  record(s, 0, RST | ACK, 7, 5, 0);
+  write_seed("echoall", "hand-two-window", s);
+
+  s = Bytes(1, 1 | 4);  // a table of 2, idle timeout 0: every handshake resets
+  for (int who = 0; who < 4; ++who)
+  {
+    record(s, who, SYN, 0, 0, 64240);
+    record(s, who, ACK, 1, 1, 64240);
+    record(s, who, PSH | ACK, 1, 1, 64240, "x");
+  }
+  write_seed("echoall", "hand-evict", s);
+
+  s = Bytes(1, 0);  // a wrong cookie, a stray ACK, then a raw SYN with options
+  record(s, 1, SYN, 0, 0, 64240);
+  record(s, 1, ACK, 1, 2, 64240);
+  record(s, 2, ACK, 1, 1, 64240);
+  const Bytes syn_options = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7 };
+  const Bytes raw = ip_packet(IPPROTO_TCP, kHost, kPeer, tcp(40000, 7, 1000, 0, SYN, syn_options));
+  record(s, 0, 0, 0, 0, 0, std::string(raw.begin(), raw.end()), 0x80);
+  write_seed("echoall", "hand-wrong-cookie-raw", s);
+}
+
 // Every packet of a capture, whatever link layer it was captured on.
 static void from_pcap(const char* path)
 {
@@ -235,7 +298,9 @@ int main(int argc, char* argv[])
   mkdir_or_die(outdir);
   mkdir_or_die(outdir + "/packet");
   mkdir_or_die(outdir + "/connect_one");
+  mkdir_or_die(outdir + "/echoall");
   hand_made();
+  echoall_seeds();
   for (int i = 2; i < argc; ++i)
     from_pcap(argv[i]);
   printf("make_seeds: %d seeds in %s from %d pcap file(s)\n", written, outdir.c_str(), argc - 2);

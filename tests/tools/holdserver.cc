@@ -1,7 +1,13 @@
 // holdserver - accepts TCP connections and holds them open without reading,
 // the server that connectmany (step 5) connects to in tests and demos.
 //
-//   tests/bin/holdserver [-w WORKERS] [-b ADDR] [-r] PORT
+//   tests/bin/holdserver [-w WORKERS] [-b ADDR] [-r] [-l BACKLOG] [-d MS] PORT
+//
+// -l BACKLOG: listen(fd, BACKLOG) (default: as large as net.core.somaxconn
+// allows).  -d MS: wait MS milliseconds (0.5 is fine) after each accept().
+// Together they make a server whose accept queue overflows: its kernel then
+// drops new SYNs (and final ACKs) until accept() makes room, and a client
+// must send them again (connectmany does, tests/integration/connectmany_overflow.sh).
 //
 // -r: close every connection with a reset when stopped (SO_LINGER of 0
 // seconds), so a million of them go at once instead of each waiting in
@@ -31,6 +37,8 @@
 
 static volatile sig_atomic_t stop = 0;
 static bool reset_on_close = false;  // -r
+static int backlog = INT_MAX;        // -l
+static useconds_t accept_delay = 0;  // -d, in microseconds
 
 static void on_signal(int) { stop = 1; }
 
@@ -81,7 +89,7 @@ static int listen_on(uint32_t addr, int port)
   // accept().  When it is full the kernel drops new SYNs, so ask for as
   // much as net.core.somaxconn allows (the kernel caps the backlog there;
   // SOMAXCONN, 4096, would cap it lower still).
-  if (listen(fd, INT_MAX) < 0)
+  if (listen(fd, backlog) < 0)
     die("listen");
   return fd;
 }
@@ -113,6 +121,8 @@ static void worker(int listenfd, long* held)
       if (fd >= 0)
       {
         __atomic_add_fetch(held, 1, __ATOMIC_RELAXED);
+        if (accept_delay)
+          usleep(accept_delay);  // -d: a slow server
         continue;
       }
       if (errno == EMFILE || errno == ENFILE)
@@ -140,26 +150,34 @@ int main(int argc, char* argv[])
   int workers = 4;
   uint32_t addr = htonl(INADDR_ANY);
   int c;
-  while ((c = getopt(argc, argv, "w:b:rh")) != -1)
+  double delay_ms = 0;
+  while ((c = getopt(argc, argv, "w:b:rl:d:h")) != -1)
   {
     if (c == 'r')
       reset_on_close = true;
     else if (c == 'w')
       workers = atoi(optarg);
+    else if (c == 'l')
+      backlog = atoi(optarg);
+    else if (c == 'd')
+      delay_ms = atof(optarg);
     else if (c == 'b' && inet_pton(AF_INET, optarg, &addr) == 1)
       continue;
     else
     {
-      fprintf(stderr, "usage: holdserver [-w WORKERS] [-b ADDR] [-r] PORT\n");
+      fprintf(stderr, "usage: holdserver [-w WORKERS] [-b ADDR] [-r] [-l BACKLOG] [-d MS] PORT\n");
       return 2;
     }
   }
   const int port = optind < argc ? atoi(argv[optind]) : 0;
-  if (optind + 1 != argc || port < 1 || port > 65535 || workers < 1 || workers > 1024)
+  if (optind + 1 != argc || port < 1 || port > 65535 || workers < 1 || workers > 1024 ||
+      backlog < 1 || delay_ms < 0 || delay_ms > 10000)
   {
-    fprintf(stderr, "usage: holdserver [-w WORKERS 1..1024] [-b ADDR] [-r] PORT\n");
+    fprintf(stderr, "usage: holdserver [-w WORKERS 1..1024] [-b ADDR] [-r] [-l BACKLOG 1..]"
+                    " [-d MS 0..10000] PORT\n");
     return 2;
   }
+  accept_delay = static_cast<useconds_t>(delay_ms * 1000);
   setvbuf(stdout, nullptr, _IOLBF, 0);
   raise_fd_limit();
 

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# connectmany against a server whose accept queue overflows, in a private
+# network namespace (root).  The server's kernel drops a SYN while the
+# queue is full (ListenOverflows); connectmany sends it again after 200 ms,
+# then 400 ms, ... as a client's kernel does, so the server still gets every
+# connection:
+#
+#   holdserver -l 8 -d 5 2007          listen backlog 8, 5 ms per accept()
+#   connectmany -x 192.168.0.1 2007 200       one at a time, SYNs resent (tcpdump)
+#   connectmany -x -w 2 192.168.0.1 2007 200  two in flight
+#   holdserver -l 511 -d 0.2 2007      backlog 511, accepting more slowly than
+#   connectmany -q -x [-w 64] 192.168.0.1 2007 10000    SYNs arrive
+#
+# Every case asserts connectmany's summary, its exit status 0 (-x: all
+# established), and the server's own count (ss); the SYNs resent and the
+# server's overflows are printed, never asserted (they depend on timing).
+set -u
+. "$(dirname "$0")/lib.sh"
+tests=("connectmany_overflow default" "connectmany_overflow -w 2"
+       "connectmany_overflow 10000 default" "connectmany_overflow 10000 -w 64")
+require_root "${tests[@]}"
+require_tools connectmany_overflow tcpdump ss nstat
+require_built connectmany_overflow "$FAKETCP_BIN/connectmany" "$TOOLS/holdserver"
+enter_netns 300 "$@"
+
+info() { echo "    $1"; }
+established() { ss -Htn state established '( sport = :2007 )' | wc -l; }
+cookies() { nstat -az TcpExtSyncookiesSent | awk '$1 == "TcpExtSyncookiesSent" { print $2 }'; }
+overflows() { nstat -az TcpExtListenOverflows | awk '$1 == "TcpExtListenOverflows" { print $2 }'; }
+
+# run NAME N SERVER-ARGS -- CONNECTMANY-ARGS: a fresh server, then
+# connectmany -x; with CAPTURE=FILE, tcpdump captures its SYNs and SYN+ACKs
+# into FILE (started once connectmany's tun0 exists, before it connects).
+run() {
+  local name=$1 n=$2 server_args=() cm_args=()
+  shift 2
+  while [ "$1" != -- ]; do server_args+=("$1"); shift; done
+  shift
+  cm_args=("$@")
+  spawn "$T_DIR/server" "$TOOLS/holdserver" -r -w 1 "${server_args[@]}" 2007
+  local hs=$PID
+  wait_for 5 grep -q listening "$T_DIR/server" || { fail "$name" "holdserver did not start" "$T_DIR/server"; return; }
+  local o0 rc held
+  o0=$(overflows)
+  # connectmany waits for Enter before connecting: it comes through a fifo.
+  rm -f "$T_DIR/enter"; mkfifo "$T_DIR/enter"
+  timeout 120 "$FAKETCP_BIN/connectmany" -x "${cm_args[@]}" 192.168.0.1 2007 "$n" \
+    <"$T_DIR/enter" >"$T_DIR/cm" 2>&1 &
+  local cm=$!
+  exec {enter}>"$T_DIR/enter"
+  wait_for 5 grep -q '^press enter' "$T_DIR/cm"
+  [ -n "${CAPTURE:-}" ] && start_tcpdump "$CAPTURE" 'tcp[tcpflags] & tcp-syn != 0'
+  echo >&"$enter"
+  exec {enter}>&-
+  wait "$cm"
+  rc=$?
+  [ -n "${CAPTURE:-}" ] && stop_tcpdump
+  held=$(established)
+  local summary resent
+  summary=$(grep -m1 '^established' "$T_DIR/cm")
+  resent=$(grep -m1 '^resent' "$T_DIR/cm")
+  if [ "$rc" = 0 ] && grep -q "^established $n of $n connections in " "$T_DIR/cm" && [ "$held" = "$n" ]; then
+    pass "$name: connectmany -x ${cm_args[*]}: '$summary', exit 0, and the server (backlog ${server_args[1]}) holds all $held"
+  else
+    fail "$name" "connectmany -x ${cm_args[*]} exited $rc, said '${summary:-nothing}', the server holds $held of $n" "$T_DIR/cm"
+  fi
+  info "$resent; the server's kernel counted $(( $(overflows) - o0 )) ListenOverflows, $(cookies) SYN cookies in all"
+  stop "$hs"
+  wait_for 10 sh -c "[ \$(ss -Htn state established '( sport = :2007 )' | wc -l) = 0 ]"
+}
+
+# 1. One at a time, captured: the SYNs the server dropped, sent again.
+CAPTURE=$T_DIR/overflow.pcap run "${tests[0]}" 200 -l 8 -d 5 --
+tcpdump -n -r "$T_DIR/overflow.pcap" 2>/dev/null > "$T_DIR/overflow.txt"
+# A resent SYN: the same source address and port with Flags [S] twice.
+again=$(awk '$5 ~ /2007:$/ && $7 == "[S]," { n[$3]++ } END { for (k in n) if (n[k] > 1) c++; print c + 0 }' "$T_DIR/overflow.txt")
+if [ "$again" -gt 0 ]; then
+  port=$(awk '$5 ~ /2007:$/ && $7 == "[S]," { n[$3]++; if (n[$3] == 2) { print $3; exit } }' "$T_DIR/overflow.txt")
+  pass "connectmany_overflow: tcpdump shows $again connections whose SYN went out more than once"
+  info "tcpdump -n -i tun0, the SYNs of $port and the server's answer:"
+  grep -F " $port > " "$T_DIR/overflow.txt" | head -n 4 | sed 's/^/      /'
+  grep -F "> $port:" "$T_DIR/overflow.txt" | head -n 1 | sed 's/^/      /'
+else
+  fail "connectmany_overflow: resent SYNs in tcpdump" "no SYN went out twice: the server never overflowed?" "$T_DIR/overflow.txt"
+fi
+
+# 2. Two in flight.
+run "${tests[1]}" 200 -l 8 -d 5 -- -w 2
+
+# 3. 10,000 against the backlog Debian's redis has (tcp-backlog 511), accepting
+#    more slowly than the SYNs arrive.
+run "${tests[2]}" 10000 -l 511 -d 0.2 -- -q
+run "${tests[3]}" 10000 -l 511 -d 0.2 -- -q -w 64
+
+finish
