@@ -215,13 +215,14 @@ TEST_CASE("packet_diff names the ICMP fields: type, code, id, seq", "[packet_dif
   Bytes got = want;
   got[20] = 8;  // an echo request written back unchanged
   put16(&got[26], 2);
-  CHECK(packet_diff(want, got) == "echo reply: icmp type is echo request, want echo reply\n"
+  CHECK(packet_diff(want, got) == "echo reply: icmp type is echo request, want echo reply"
+                                  " (an echo reply is type 0, ICMP_ECHOREPLY)\n"
                                   "echo reply: icmp seq is 2, want 1");
   got = want;
   got[20] = 3;
   got[21] = 3;
   const std::string diff = packet_diff(want, got);
-  CHECK(diff.find("echo reply: icmp type is ICMP type 3, want echo reply\n") == 0);
+  CHECK(diff.find("echo reply: icmp type is ICMP type 3, want echo reply (") == 0);
   CHECK(diff.find("echo reply: icmp code is 3, want 0\n") != std::string::npos);
   // Type 3 has no id and seq: its bytes 4..7 are shown as bytes.
   CHECK(diff.find("echo reply: icmp id is absent, want 77") != std::string::npos);
@@ -253,7 +254,7 @@ TEST_CASE("packet_diff compares bytes that are not an IPv4 packet as bytes", "[p
   const Bytes want = tcp_packet(kRst | kAck, 0, 1002);
   SECTION("nothing written")
   {
-    CHECK(packet_diff(want, Bytes()) == "RST+ACK: nothing was written, want 40 bytes");
+    CHECK(packet_diff(want, Bytes()) == "RST+ACK: nothing was written, want 40 bytes (build the reply, then tun_write() it)");
   }
   SECTION("an IPv6 header written where an IPv4 packet was wanted")
   {

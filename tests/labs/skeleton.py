@@ -320,6 +320,8 @@ def apply(text, lesson):
         if lesson.get("optional"):
             return text, []
         raise CutError("no function %s()" % lesson["function"])
+    if "TODO(lab %s" % lesson["step"] in text[fn[2]:fn[3]]:
+        return text, []  # cut already (a lab pack's own file)
     if lesson.get("whole"):
         return cut_whole(text, lesson, fn)
     ret, params, lb, rb = fn
