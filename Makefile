@@ -1,6 +1,6 @@
-# faketcp: the five steps of the article, one program each, built at the top.
+# faketcp: the six steps of the article, one program each, built at the top.
 #
-#   make                  build the five programs
+#   make                  build the six programs
 #   make test             build and run every test (root-only ones skip without root)
 #   make SANITIZE=1 test  the same with AddressSanitizer and UBSan, built in build/san
 #   make clean
@@ -26,11 +26,17 @@ endif
 
 STEPS    := icmpecho rejectall acceptall discardall connectmany echoall
 PROGRAMS := $(addprefix $(BINPREFIX),$(STEPS))
+# What every step links: the lesson (faketcp.cc), and the tooling around it
+# (tooling/: the tun reads and writes with their --pcap copy, the command line).
+SHARED   := $(BUILD)/faketcp.o $(BUILD)/tooling/tunio.o $(BUILD)/tooling/options.o
+# connectmany's -q, -w N and -x, linked into connectmany (and its tests) alone.
+CONNECTMANY_OPTIONS := $(BUILD)/tooling/connectmany_options.o
 
 all: $(PROGRAMS)
 
-$(PROGRAMS): $(BINPREFIX)%: $(BUILD)/%.o $(BUILD)/faketcp.o
+$(PROGRAMS): $(BINPREFIX)%: $(BUILD)/%.o $(SHARED)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BINPREFIX)connectmany: $(CONNECTMANY_OPTIONS)
 
 $(BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
@@ -48,22 +54,22 @@ UNIT_SRCS    := $(wildcard tests/*_unittest.cc)
 UNIT_TESTS   := $(patsubst tests/%.cc,$(BUILD)/tests/%,$(UNIT_SRCS))
 # tests/support/*.cc: helpers shared by the unit tests (fixture reader, ...).
 TEST_SUPPORT := $(patsubst %.cc,$(BUILD)/%.o,$(wildcard tests/support/*.cc))
+# The fixture reader (tests/support/fixture.cc) reads pcap files with libpcap.
 TEST_LDLIBS  := -lpcap
 # Programs the integration tests run (a server that holds connections, ...).
 TEST_TOOLS   := $(patsubst tests/tools/%.cc,$(BINPREFIX)tests/bin/%,$(wildcard tests/tools/*.cc))
 
-# tests/rejectall_unittest and tests/rejectall_malformed_unittest link
-# rejectall's step object (the name up to the first '_' is the step); tests
-# not named after a step link only faketcp.o.
-step_of = $(filter $(firstword $(subst _, ,$(1))),$(STEPS))
-# A function, not patsubst written in the rule: make replaces the first '%'
-# of each prerequisite word of a pattern rule by the stem, which would turn
-# patsubst's own pattern into "icmpecho" and leave "build/%.step.o" behind.
-step_obj = $(patsubst %,$(BUILD)/%.step.o,$(call step_of,$(1)))
-.SECONDEXPANSION:
-$(BUILD)/tests/%_unittest: $(BUILD)/tests/%_unittest.o $(BUILD)/tests/main.o $(TEST_SUPPORT) \
-                           $(BUILD)/faketcp.o $$(call step_obj,$$*)
+$(UNIT_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/main.o $(TEST_SUPPORT) $(SHARED)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS) $(LDLIBS)
+
+# A test named after a step (tests/rejectall_unittest.cc,
+# tests/rejectall_malformed_unittest.cc) also links that step's object.
+$(filter $(BUILD)/tests/icmpecho_%,$(UNIT_TESTS)):    $(BUILD)/icmpecho.step.o
+$(filter $(BUILD)/tests/rejectall_%,$(UNIT_TESTS)):   $(BUILD)/rejectall.step.o
+$(filter $(BUILD)/tests/acceptall_%,$(UNIT_TESTS)):   $(BUILD)/acceptall.step.o
+$(filter $(BUILD)/tests/discardall_%,$(UNIT_TESTS)):  $(BUILD)/discardall.step.o
+$(filter $(BUILD)/tests/connectmany_%,$(UNIT_TESTS)): $(BUILD)/connectmany.step.o $(CONNECTMANY_OPTIONS)
+$(filter $(BUILD)/tests/echoall_%,$(UNIT_TESTS)):     $(BUILD)/echoall.step.o
 
 $(BINPREFIX)tests/bin/%: tests/tools/%.cc tests/support/reference.h
 	@mkdir -p $(@D)
@@ -76,8 +82,8 @@ tools: $(TEST_TOOLS)
 test: all unit-tests tools
 	FAKETCP_BIN=$(if $(BINPREFIX),$(BINPREFIX),.) FAKETCP_BUILD=$(BUILD) tests/run
 
-# A lecture demo in a private namespace: make demo STEP=rejectall
-# [MODE=scripted|interactive] [ARGS="-a 10.0.0.1/24"] [COUNT=N for connectmany]
+# A lecture demo in tmux panes, in a private namespace (docs/demo.md): make demo
+# STEP=rejectall [MODE=step|scripted|interactive] [ARGS="-a 10.0.0.1/24"] [COUNT=20]
 STEP ?= icmpecho
 demo: all tools
 	scripts/demo $(STEP) $(ARGS)
@@ -110,4 +116,8 @@ clean:
 .PHONY: all test unit-tests tools demo doctor clean lab check-lab lab-pack
 .DELETE_ON_ERROR:
 .SECONDARY:
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# The header dependencies -MMD wrote beside each object and tool.
+OBJECTS := $(patsubst %,$(BUILD)/%.o,$(STEPS)) $(patsubst %,$(BUILD)/%.step.o,$(STEPS)) \
+           $(SHARED) $(CONNECTMANY_OPTIONS) $(UNIT_TESTS:=.o) $(BUILD)/tests/main.o $(TEST_SUPPORT)
+-include $(OBJECTS:.o=.d) $(TEST_TOOLS:=.d)

@@ -6,6 +6,8 @@
 //                                    ss -tn                  (ESTAB; Send-Q stays 0)
 //                                    ping 192.168.0.2        (answered, as in step 1)
 #include "faketcp.h"
+#include "tooling/options.h"
+#include "tooling/tunio.h"
 
 #include <algorithm>  // std::swap
 #include <stdio.h>
@@ -102,7 +104,7 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
 int main(int argc, char* argv[])
 {
   Options opt;
-  parse_options(argc, argv, kUsage, "", 0, &opt);
+  parse_options_or_exit(argc, argv, kUsage, 0, &opt);
   setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
 
   int fd = tun_alloc(opt.ifname, opt.hostaddr);
@@ -130,25 +132,7 @@ int main(int argc, char* argv[])
     }
     printf("read %d bytes from tunnel interface %s.\n", nread, opt.ifname);
 
-    const char* why = nullptr;
-    if (ip_check(buf, nread, &why))
-    {
-      const int iphdr_len = iphdr.ihl * 4;
-      const int tot_len = ntohs(iphdr.tot_len);  // bytes past it are not the packet's
-      const void* payload = buf + iphdr_len;
-      if (iphdr.protocol == IPPROTO_ICMP)
-      {
-        icmp_input(fd, buf, payload, tot_len);
-      }
-      else if (iphdr.protocol == IPPROTO_TCP)
-      {
-        tcp_input(fd, buf, payload, tot_len);
-      }
-    }
-    else
-    {
-      bad_packet(why, buf, nread);
-    }
+    ip_input(fd, buf, nread, tcp_input);
   }
   return 0;
 }

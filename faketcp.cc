@@ -1,77 +1,22 @@
 // faketcp.cc - the shared part of every step.  See faketcp.h for what each
 // function promises; this file explains how.
 #include "faketcp.h"
+#include "tooling/tunio.h"  // tun_write: icmp_input's reply, copied to --pcap
 
 #include <algorithm>  // std::swap
 #include <errno.h>    // program_invocation_short_name
 #include <fcntl.h>
-#include <getopt.h>
 #include <ifaddrs.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/if_tun.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
 
-// ---------------------------------------------------------------- options
-
-static FILE* pcap_file = nullptr;  // --pcap, written by tun_read and tun_write
-
-static void usage_exit(const char* usage, int status)
-{
-  FILE* out = status == 0 ? stdout : stderr;
-  fputs(usage, out);
-  fputs("options / 选项:\n"
-        "  -i IFNAME        tunnel device name (default tun%d: tun0, tun1, ...)\n"
-        "  -a ADDR/PREFIX   our address on the tunnel (default 192.168.0.1/24);\n"
-        "                   pick another if your LAN is 192.168.0.0/24, e.g. -a 10.0.0.1/24\n"
-        "  --pcap FILE      also write every packet read and written to FILE (Wireshark)\n"
-        "  -h, --help       show this help\n",
-        out);
-  exit(status);
-}
-
-// pcap file format: a 24-byte file header, then per packet a 16-byte record
-// header and the bytes.  Link type 101 (LINKTYPE_RAW) means "starts with an
-// IP header", which is exactly what a tun device without IFF_PI gives us.
-static bool pcap_open(const char* path)
-{
-  pcap_file = fopen(path, "wb");
-  if (!pcap_file)
-  {
-    fprintf(stderr, "%s: open %s: %s (choose a writable path)\n",
-            program_invocation_short_name, path, strerror(errno));
-    return false;
-  }
-  const uint32_t header[6] = { 0xa1b2c3d4,   // magic, microsecond timestamps
-                               0x00040002,   // version 2.4 (minor << 16 | major)
-                               0, 0,         // time zone, accuracy
-                               65535,        // snapshot length
-                               101 };        // LINKTYPE_RAW
-  fwrite(header, sizeof header, 1, pcap_file);
-  fflush(pcap_file);
-  return true;
-}
-
-static void pcap_record(const void* buf, int len)
-{
-  if (!pcap_file || len <= 0)
-    return;
-  struct timeval tv;
-  gettimeofday(&tv, nullptr);
-  const uint32_t record[4] = { static_cast<uint32_t>(tv.tv_sec),
-                               static_cast<uint32_t>(tv.tv_usec),
-                               static_cast<uint32_t>(len),    // bytes saved
-                               static_cast<uint32_t>(len) };  // bytes on the wire
-  fwrite(record, sizeof record, 1, pcap_file);
-  fwrite(buf, len, 1, pcap_file);
-  fflush(pcap_file);  // so Wireshark can open the file while we run
-}
+// ---------------------------------------------------------------- tun device
 
 bool parse_cidr(const char* text, uint32_t* addr, uint32_t* netmask)
 {
@@ -89,94 +34,10 @@ bool parse_cidr(const char* text, uint32_t* addr, uint32_t* netmask)
   if (inet_pton(AF_INET, ip, addr) != 1)
     return false;
   *netmask = htonl(~0u << (32 - prefix));
-  // The host part must be neither all zeros (the network) nor all ones
-  // (the broadcast address).
+  // The host part is neither the network (all zeros) nor broadcast (all ones).
   const uint32_t host = ntohl(*addr) & ~ntohl(*netmask);
   return host != 0 && host != (~ntohl(*netmask));
 }
-
-int parse_options(int argc, char* argv[], const char* usage, const char* extra,
-                  int nargs, Options* opt)
-{
-  const struct option longopts[] = {
-    { "help", no_argument, nullptr, 'h' },
-    { "pcap", required_argument, nullptr, 'P' },
-    { "exit", no_argument, nullptr, 'X' },
-    { nullptr, 0, nullptr, 0 },
-  };
-  char shortopts[32] = "hi:a:";
-  strncat(shortopts, extra, sizeof shortopts - strlen(shortopts) - 1);
-
-  int c;
-  while ((c = getopt_long(argc, argv, shortopts, longopts, nullptr)) != -1)
-  {
-    uint32_t addr, netmask;
-    char* end = nullptr;
-    switch (c)
-    {
-      case 'h':
-        usage_exit(usage, 0);
-        break;
-      case 'i':
-        if (strlen(optarg) >= IFNAMSIZ || strchr(optarg, '/'))
-        {
-          fprintf(stderr, "%s: -i %s: a device name has at most %d characters and no '/'\n",
-                  program_invocation_short_name, optarg, IFNAMSIZ - 1);
-          usage_exit(usage, 2);
-        }
-        snprintf(opt->ifname, sizeof opt->ifname, "%s", optarg);
-        break;
-      case 'a':
-        if (strlen(optarg) >= sizeof opt->hostaddr || !parse_cidr(optarg, &addr, &netmask))
-        {
-          fprintf(stderr, "%s: -a %s: expected ADDR/PREFIX with a prefix of 8..30, e.g. 10.0.0.1/24\n",
-                  program_invocation_short_name, optarg);
-          usage_exit(usage, 2);
-        }
-        snprintf(opt->hostaddr, sizeof opt->hostaddr, "%s", optarg);
-        break;
-      case 'P':
-        opt->pcap = optarg;
-        break;
-      case 'q':
-        opt->quiet = true;
-        break;
-      case 'w':
-        opt->window = static_cast<int>(strtol(optarg, &end, 10));
-        if (*optarg == '\0' || *end != '\0' || opt->window < 1 || opt->window > 4096)
-        {
-          fprintf(stderr, "%s: -w %s: expected a number of handshakes in flight, 1..4096\n",
-                  program_invocation_short_name, optarg);
-          usage_exit(usage, 2);
-        }
-        break;
-      case 'X':  // --exit, for the programs that take -x
-        if (!strchr(extra, 'x'))
-        {
-          fprintf(stderr, "%s: unrecognized option '--exit'\n", program_invocation_short_name);
-          usage_exit(usage, 2);
-        }
-        opt->exit_when_done = true;
-        break;
-      case 'x':
-        opt->exit_when_done = true;
-        break;
-      default:  // getopt_long has said what it did not understand
-        usage_exit(usage, 2);
-    }
-  }
-  if (argc - optind != nargs)
-  {
-    fprintf(stderr, "%s: expected %d argument%s, got %d\n", program_invocation_short_name,
-            nargs, nargs == 1 ? "" : "s", argc - optind);
-    usage_exit(usage, 2);
-  }
-  if (opt->pcap && !pcap_open(opt->pcap))
-    exit(1);
-  return optind;
-}
-
-// ---------------------------------------------------------------- tun device
 
 // Refuses a network that is already in use by another interface, such as
 // the student's own LAN: two routes to 192.168.0.0/24 would send the host's
@@ -326,26 +187,6 @@ int tun_alloc(char dev[IFNAMSIZ], const char* hostaddr)
   return fd;
 }
 
-int tun_read(int fd, void* buf, int size)
-{
-  int nread = static_cast<int>(read(fd, buf, size));
-  if (nread > 0)
-    pcap_record(buf, nread);
-  return nread;
-}
-
-bool tun_write(int fd, const void* buf, int len)
-{
-  pcap_record(buf, len);
-  ssize_t nwritten = write(fd, buf, len);
-  if (nwritten != len)
-  {
-    printf("write %d bytes: %s\n", len, nwritten < 0 ? strerror(errno) : "short write");
-    return false;
-  }
-  return true;
-}
-
 // ---------------------------------------------------------------- checksums
 
 // RFC 1071: add the data as 16-bit words in one's complement arithmetic.  We
@@ -471,8 +312,7 @@ void tcp_print(const struct iphdr* iphdr, const struct tcphdr* tcphdr, int paylo
   if (p == flags)
     strcpy(flags, "none");
 
-  char source[INET_ADDRSTRLEN];
-  char dest[INET_ADDRSTRLEN];
+  char source[INET_ADDRSTRLEN], dest[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &iphdr->saddr, source, sizeof source);
   inet_ntop(AF_INET, &iphdr->daddr, dest, sizeof dest);
   printf("IP %s.%d > %s.%d: Flags [%s], seq %u, ",
@@ -500,7 +340,7 @@ void bad_packet(const char* why, const void* buf, int len)
     printf("... %d more bytes\n", len - shown);
 }
 
-// ---------------------------------------------------------------- ICMP
+// ---------------------------------------------------------------- ICMP, and the main loop
 
 void icmp_input(int fd, const void* input, const void* payload, int len)
 {
@@ -521,8 +361,7 @@ void icmp_input(int fd, const void* input, const void* payload, int len)
     return;
   }
 
-  char source[INET_ADDRSTRLEN];
-  char dest[INET_ADDRSTRLEN];
+  char source[INET_ADDRSTRLEN], dest[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, &iphdr->saddr, source, sizeof source);
   inet_ntop(AF_INET, &iphdr->daddr, dest, sizeof dest);
   printf("%s > %s: ICMP echo request, id %d, seq %d, length %d\n",
@@ -558,4 +397,22 @@ void icmp_input(int fd, const void* input, const void* payload, int len)
   out.icmphdr.checksum = 0;
   out.icmphdr.checksum = in_checksum(&out.icmphdr, icmp_len);
   tun_write(fd, output, static_cast<int>(sizeof out.iphdr) + icmp_len);
+}
+
+bool ip_input(int fd, const void* buf, int nread, TcpInput tcp_input)
+{
+  const char* why = nullptr;
+  if (!ip_check(buf, nread, &why))
+  {
+    bad_packet(why, buf, nread);
+    return false;
+  }
+  const struct iphdr* iphdr = static_cast<const struct iphdr*>(buf);
+  const int tot_len = ntohs(iphdr->tot_len);  // bytes past it are not the packet's
+  const void* payload = static_cast<const unsigned char*>(buf) + iphdr->ihl * 4;
+  if (iphdr->protocol == IPPROTO_ICMP)
+    icmp_input(fd, buf, payload, tot_len);
+  else if (iphdr->protocol == IPPROTO_TCP && tcp_input)
+    tcp_input(fd, buf, payload, tot_len);
+  return true;
 }

@@ -1,10 +1,15 @@
 // faketcp.h - what every step shares: the tun device, the Internet checksum,
-// the length checks that guard every header read, and the ICMP echo reply.
+// the length checks that guard every header read, the ICMP echo reply, and
+// what every step's main loop does with a packet (ip_input).
 //
 // The program owns tun0 (192.168.0.1/24 by default) and plays every other
 // host of that network: whatever the kernel routes to 192.168.0.2..254 comes
 // out of read(), and whatever we write() goes into the kernel as if it had
 // arrived from the wire.
+//
+// The lesson only.  What the article's programs do not have lives in
+// tooling/: the command line (options.h) and the --pcap copy made by
+// tun_read and tun_write (tunio.h), through which icmp_input writes.
 #pragma once
 
 #include <stdint.h>
@@ -35,25 +40,6 @@ struct SocketAddr
 // memcmp above would compare padding bytes if there were any.
 static_assert(sizeof(SocketAddr) == 12, "SocketAddr must have no padding");
 
-// What the command line of every step may set.
-struct Options
-{
-  char ifname[IFNAMSIZ] = "tun%d";          // -i: the kernel picks tun0, tun1, ...
-  char hostaddr[32] = "192.168.0.1/24";     // -a: our end of the tunnel
-  const char* pcap = nullptr;               // --pcap: copy every packet to this file
-  bool quiet = false;                       // -q: no per-packet lines (connectmany)
-  int window = 1;                           // -w: handshakes in flight (connectmany)
-  bool exit_when_done = false;              // -x, --exit: exit after connecting (connectmany)
-};
-
-// Reads -i IFNAME, -a ADDR/PREFIX, --pcap FILE and -h/--help (plus -q,
-// -w N and -x/--exit when `extra` is "qw:x"), checks that exactly nargs positional
-// arguments remain, and opens the --pcap file.  Prints `usage` and exits 0
-// on -h; prints it to stderr and exits 2 on a bad option or argument count.
-// Returns the index in argv of the first positional argument.
-int parse_options(int argc, char* argv[], const char* usage, const char* extra,
-                  int nargs, Options* opt);
-
 // Splits "192.168.0.1/24" into an address and a netmask, both in network
 // byte order.  Returns false when the text is not IPv4/prefix with prefix
 // 8..30 (a network must have room for hosts to fake).
@@ -67,12 +53,6 @@ int tun_alloc(char dev[IFNAMSIZ], const char* hostaddr);
 // ip addr add HOSTADDR dev DEV && ip link set DEV up, done with ioctl()s as
 // ifconfig does.  Returns 0, or -1 after printing what went wrong.
 int sethostaddr(const char* dev, const char* hostaddr);
-
-// read() and write() on the tun fd, copying each packet to the --pcap file.
-// tun_read returns what read() returned; tun_write prints a line when the
-// kernel refuses the packet and returns false.
-int tun_read(int fd, void* buf, int size);
-bool tun_write(int fd, const void* buf, int len);
 
 // The Internet checksum of RFC 1071 over any number of bytes, odd included.
 // A header whose checksum field is filled in sums to zero.
@@ -107,3 +87,13 @@ void bad_packet(const char* why, const void* buf, int len);
 // that passed ip_check, payload points just past its IP header, and len is
 // its tot_len.
 void icmp_input(int fd, const void* input, const void* payload, int len);
+
+// A step's own TCP: the tcp_input of rejectall.cc, acceptall.cc, ...
+typedef void (*TcpInput)(int fd, const void* input, const void* payload, int tot_len);
+
+// What every step's main loop does with the nread bytes read() returned:
+// ip_check, then icmp_input for ICMP, tcp_input for TCP (icmpecho passes
+// nullptr: it serves ICMP alone), and nothing for another protocol; a packet
+// ip_check refuses goes to bad_packet.  Returns ip_check's verdict.  buf is
+// aligned for struct iphdr, as the steps' `union { buf; iphdr; }` is.
+bool ip_input(int fd, const void* buf, int nread, TcpInput tcp_input);

@@ -6,6 +6,8 @@
 //                                    ping 192.168.0.234
 //                                    ping -c 3 -s 1472 192.168.0.3
 #include "faketcp.h"
+#include "tooling/options.h"
+#include "tooling/tunio.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +22,7 @@ static const char kUsage[] =
 int main(int argc, char* argv[])
 {
   Options opt;
-  parse_options(argc, argv, kUsage, "", 0, &opt);
+  parse_options_or_exit(argc, argv, kUsage, 0, &opt);
   setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
 
   int fd = tun_alloc(opt.ifname, opt.hostaddr);
@@ -48,21 +50,7 @@ int main(int argc, char* argv[])
     }
     printf("read %d bytes from tunnel interface %s.\n", nread, opt.ifname);
 
-    const char* why = nullptr;
-    if (ip_check(buf, nread, &why))
-    {
-      const int iphdr_len = iphdr.ihl * 4;
-      const int tot_len = ntohs(iphdr.tot_len);  // bytes past it are not the packet's
-      const void* payload = buf + iphdr_len;
-      if (iphdr.protocol == IPPROTO_ICMP)
-      {
-        icmp_input(fd, buf, payload, tot_len);
-      }
-    }
-    else
-    {
-      bad_packet(why, buf, nread);
-    }
+    ip_input(fd, buf, nread, nullptr);  // ICMP only: no tcp_input yet
   }
   return 0;
 }

@@ -10,7 +10,8 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len);
 
 #include <sys/socket.h>
 
-bool connect_one(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16_t sport);
+bool connect_one(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16_t sport,
+                 int timeout_ms);
 
 // connect_one reads its answers itself, so its malformed cases are its own:
 // each broken copy of the kernel's SYN+ACK (tests/fixtures/connectmany.pcap)
@@ -48,7 +49,7 @@ TEST_CASE("connect_one neither answers nor accepts a malformed SYN+ACK", "[step5
   wire.deliver(synack);
   StdoutCapture capture;  // what connect_one prints stays out of the test's output
   const bool done = connect_one(wire.fd, syn.ip()->daddr, syn.tcp()->dest,
-                                syn.ip()->saddr, syn.tcp()->source);
+                                syn.ip()->saddr, syn.tcp()->source, 1000);  // the answer is queued
   const std::string printed = capture.text();
   if (bad.empty() || (bad[0] >> 4) != 6)
     CHECK(printed.rfind("bad packet: ", 0) == 0);  // reported, not taken for the answer

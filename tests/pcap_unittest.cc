@@ -8,6 +8,8 @@
 #include <catch2/catch.hpp>
 
 #include "faketcp.h"
+#include "tooling/options.h"
+#include "tooling/tunio.h"
 #include "tests/support/packet_diff.h"
 #include "tests/support/pcap_file.h"  // read back with libpcap
 
@@ -59,14 +61,14 @@ Bytes echo_request(uint16_t id, uint16_t seq)
 }
 
 // Opens FILE as the --pcap file, the way every step does: through
-// parse_options, with the command line a student would type.
+// parse_options_or_exit, with the command line a student would type.
 void open_capture(const std::string& path)
 {
   std::string arg0 = "pcap_unittest", arg1 = "--pcap", arg2 = path;
   char* argv[] = { &arg0[0], &arg1[0], &arg2[0], nullptr };
   Options opt;
   optind = 1;  // getopt keeps its place between calls
-  parse_options(3, argv, "usage: pcap_unittest\n", "", 0, &opt);
+  parse_options_or_exit(3, argv, "usage: pcap_unittest\n", 0, &opt);
 }
 
 off_t file_size(const std::string& path)

@@ -4,7 +4,7 @@
 #   make bench BENCH_N="10000 100000"     fewer sizes, for a quick look
 BENCH_TOOLS := $(BUILD)/bench/bareloop $(BUILD)/bench/kernelconnect
 
-$(BUILD)/bench/%: tests/bench/%.cc $(BUILD)/faketcp.o
+$(BUILD)/bench/%: tests/bench/%.cc $(SHARED)
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $(filter %.cc %.o,$^) $(LDLIBS)
 
@@ -12,3 +12,4 @@ bench: all tools $(BENCH_TOOLS)
 	FAKETCP_BIN=$(if $(BINPREFIX),$(BINPREFIX),.) FAKETCP_BUILD=$(BUILD) tests/bench/run.sh
 
 .PHONY: bench
+-include $(BENCH_TOOLS:=.d)

@@ -1,10 +1,10 @@
 // connect_one_fuzzer.cc - connectmany's connect_one against fuzzed answers.
 //
 // connect_one writes a SYN to its fd, then reads packets until the server's
-// SYN+ACK, an RST, or a second of silence.  Here its fd is one end of a
+// SYN+ACK, an RST, or its timeout of silence.  Here its fd is one end of a
 // datagram socketpair whose other end already holds the fuzzed datagrams
 // (see fuzz_common.h for the format), followed by a sentinel RST that ends
-// the handshake, so it never waits for the second to pass.  Every packet it
+// the handshake, so it never waits for the timeout to pass.  Every packet it
 // wrote, SYN included, is then read back and checked.
 #include "tests/fuzz/fuzz_common.h"
 
@@ -12,7 +12,8 @@
 #include <vector>
 
 // Lives in connectmany.cc, beside its main().
-bool connect_one(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16_t sport);
+bool connect_one(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16_t sport,
+                 int timeout_ms);
 
 static fuzz::Tun tun;
 
@@ -85,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   }
   send_sentinel();
 
-  connect_one(tun.prog, kServer, kServerPort, kClient, kClientPort);
+  connect_one(tun.prog, kServer, kServerPort, kClient, kClientPort, 1000);  // ends at the sentinel
 
   // connect_one may return before reading everything (a SYN+ACK that
   // completes the handshake): what it left is not its business.

@@ -23,7 +23,9 @@ FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/%_fuzzer,$(FUZZ_TARGETS))
 
 # The code under test gets coverage instrumentation (fuzzer-no-link); only
 # the targets link libFuzzer's main().
-$(FUZZ_BUILD)/faketcp.o: faketcp.cc
+FUZZ_SHARED := $(FUZZ_BUILD)/faketcp.o $(FUZZ_BUILD)/tooling/tunio.o $(FUZZ_BUILD)/tooling/options.o
+
+$(FUZZ_BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
@@ -31,15 +33,17 @@ $(FUZZ_BUILD)/%.step.o: %.cc
 	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer-no-link -Dmain=faketcp_step_main -c -o $@ $<
 
-$(FUZZ_BUILD)/ip_icmp_fuzzer: tests/fuzz/packet_fuzzer.cc $(FUZZ_BUILD)/faketcp.o
+$(FUZZ_BUILD)/ip_icmp_fuzzer: tests/fuzz/packet_fuzzer.cc $(FUZZ_SHARED)
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $(filter %.cc %.o,$^)
 
 $(patsubst %,$(FUZZ_BUILD)/%_fuzzer,$(FUZZ_STEPS)): $(FUZZ_BUILD)/%_fuzzer: \
-    tests/fuzz/packet_fuzzer.cc $(FUZZ_BUILD)/%.step.o $(FUZZ_BUILD)/faketcp.o
+    tests/fuzz/packet_fuzzer.cc $(FUZZ_BUILD)/%.step.o $(FUZZ_SHARED)
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -DFUZZ_STEP_HAS_TCP -o $@ $(filter %.cc %.o,$^)
+# connectmany's step uses its own options (-q, -w N, -x).
+$(FUZZ_BUILD)/connectmany_fuzzer: $(FUZZ_BUILD)/tooling/connectmany_options.o
 
 $(FUZZ_BUILD)/connect_one_fuzzer: tests/fuzz/connect_one_fuzzer.cc \
-    $(FUZZ_BUILD)/connectmany.step.o $(FUZZ_BUILD)/faketcp.o
+    $(FUZZ_BUILD)/connectmany.step.o $(FUZZ_BUILD)/tooling/connectmany_options.o $(FUZZ_SHARED)
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $(filter %.cc %.o,$^)
 
 # Seeds: a few packets built by hand, plus every packet of the pcap
@@ -54,4 +58,4 @@ fuzz: fuzz-build
 	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(FUZZ_TARGETS)
 
 .PHONY: fuzz fuzz-build
--include $(wildcard $(FUZZ_BUILD)/*.d)
+-include $(wildcard $(FUZZ_BUILD)/*.d $(FUZZ_BUILD)/tooling/*.d)

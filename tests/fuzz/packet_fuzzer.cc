@@ -36,34 +36,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   unsigned char* buf = packet.data();
   fuzz::fix_checksums(buf, packet.size(), flags);
 
-  // This mirrors the main loop of the step files, minus read() and printf:
-  // ip_check, then dispatch on the protocol.
-  const char* why = nullptr;
-  const bool good = ip_check(buf, nread, &why);
-  bool may_reply = false;
-  if (good)
-  {
-    const struct iphdr* iphdr = reinterpret_cast<const struct iphdr*>(buf);
-    const int iphdr_len = iphdr->ihl * 4;
-    const int tot_len = ntohs(iphdr->tot_len);  // bytes past it are not the packet's
-    const void* payload = buf + iphdr_len;
-    if (iphdr->protocol == IPPROTO_ICMP)
-    {
-      icmp_input(tun.prog, buf, payload, tot_len);
-      may_reply = true;
-    }
+  // The main loop of the step files, after read(): the same function.
 #ifdef FUZZ_STEP_HAS_TCP
-    else if (iphdr->protocol == IPPROTO_TCP)
-    {
-      tcp_input(tun.prog, buf, payload, tot_len);
-      may_reply = true;
-    }
+  const TcpInput step_tcp_input = tcp_input;
+#else
+  const TcpInput step_tcp_input = nullptr;  // icmpecho
 #endif
-  }
-  else
-  {
-    bad_packet(why, buf, nread);
-  }
+  const bool good = ip_input(tun.prog, buf, nread, step_tcp_input);
+  // buf[9] is the IP header's protocol; ip_check has seen 20 bytes.
+  const bool may_reply = good && (buf[9] == IPPROTO_ICMP || (buf[9] == IPPROTO_TCP && step_tcp_input));
 
   // Every packet written is well-formed; a packet that failed ip_check, or
   // of a protocol the step does not serve, gets no answer; one gets at most one.

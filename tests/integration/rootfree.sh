@@ -104,7 +104,7 @@ fi
 
 # 5. make demo, root-free, where another part of the tree provides it.
 if [ -x scripts/demo ]; then
-  cp -r scripts "$work/" && mkdir -p "$work/tests" && cp -r "$TOOLS" "$work/tests/" 2>/dev/null
+  cp -r scripts docs "$work/" && mkdir -p "$work/tests" && cp -r "$TOOLS" "$work/tests/" 2>/dev/null
   for prog in icmpecho rejectall acceptall discardall connectmany; do
     [ -x "$FAKETCP_BIN/$prog" ] && cp "$FAKETCP_BIN/$prog" "$work/"
   done

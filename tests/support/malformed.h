@@ -3,15 +3,12 @@
 // what it printed, and every packet it wrote.
 #pragma once
 
+#include "faketcp.h"  // TcpInput
 #include "tests/support/fixture.h"
 
 #include <stdio.h>
 #include <string>
 #include <vector>
-
-// A step's tcp_input (it lives in the step's .cc), or nullptr for icmpecho,
-// whose loop serves ICMP alone.
-typedef void (*TcpInput)(int fd, const void* input, const void* payload, int tot_len);
 
 struct Outcome
 {
@@ -22,8 +19,8 @@ struct Outcome
 };
 
 // Does what the main loop of the step files does after read() returned
-// `bytes`: ip_check, then icmp_input or tcp_input by protocol, or
-// bad_packet.  The bytes sit in a buffer of exactly their size, so that in
+// `bytes`: ip_input (faketcp.h) with the step's tcp_input, or nullptr for
+// icmpecho.  The bytes sit in a buffer of exactly their size, so that in
 // the SANITIZE=1 build a read past them is an AddressSanitizer report (the
 // programs' 64 KiB buffer would hide it).  A socketpair stands in for tun0.
 Outcome main_loop_once(const Bytes& bytes, TcpInput tcp_input);
