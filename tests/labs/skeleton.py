@@ -46,8 +46,10 @@ complement (~) of the result."""),
     dict(step="icmpecho", files=["faketcp.cc"], function="in_checksum", whole=True,
          todo="""\
 TODO(lab icmpecho, 第一步): the Internet checksum of RFC 1071 over len bytes,
-odd lengths included.  A header whose checksum field is filled in sums to
-zero; to fill one in, set the field to 0 first and store what this returns."""),
+odd lengths included: sum_words() then fold(), once you have written them
+(tcp_checksum uses them too).  A header whose checksum field is filled in
+sums to zero; to fill one in, set the field to 0 first and store what this
+returns."""),
     dict(step="icmpecho", files=["faketcp.cc"], function="icmp_input", whole=True,
          todo="""\
 TODO(lab icmpecho, 第一步): answer an ICMP echo request with an echo reply.
