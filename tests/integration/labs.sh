@@ -20,9 +20,14 @@ tar -C "$FAKETCP_ROOT" --exclude=./build --exclude=./lab --exclude=./.git --excl
 # what a lab changes (it takes what it needs from build/).
 build=${FAKETCP_BUILD:-build}
 case $build in /*) ;; *) build=$FAKETCP_ROOT/$build ;; esac
+# seed_objects FROM TO: the .o and .d files of build directory FROM, mtimes kept.
+seed_objects() {
+  mkdir -p "$2"
+  (cd "$1" && find . \( -path ./lab -o -path ./san -o -path ./fuzz -o -path ./bench \) -prune \
+                -o -name '*.[od]' -print0) | tar -C "$1" --null -T - -cf - | tar -C "$2" -xf -
+}
 if [ -d "$build/tests" ] && [ "$build" = "$FAKETCP_ROOT/build" ]; then
-  (cd "$build" && find . -maxdepth 1 -name '*.[od]' -print0 && find tests -maxdepth 2 -name '*.[od]' -print0) |
-    tar -C "$build" --null -T - -cf - | (mkdir -p "$copy/build" && tar -C "$copy/build" -xf -)
+  seed_objects "$build" "$copy/build"
 fi
 
 # check_lab STEP OUT: make check-lab in the copy, bounded; sets RC.
@@ -105,10 +110,7 @@ done
 
 # Its skeletons build, and check-lab grades in it: icmpecho with a finished
 # faketcp.cc as the student's lab passes every check.
-if [ -d "$copy/build" ]; then
-  (cd "$copy/build" && find . -maxdepth 1 -name '*.[od]' -print0 && find tests -maxdepth 2 -name '*.[od]' -print0) |
-    tar -C "$copy/build" --null -T - -cf - | (mkdir -p "$top/build" && tar -C "$top/build" -xf -)
-fi
+[ -d "$copy/build" ] && seed_objects "$copy/build" "$top/build"
 if timeout -k 5 900 make -s -C "$top" -j2 all >"$T_DIR/pack-build.out" 2>&1; then
   pass "labs: every skeleton of the pack builds (make all)"
 else

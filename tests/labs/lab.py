@@ -108,23 +108,25 @@ def build(step, name, student, tree, checks):
     file in place of name.  Returns the unit test binaries, or None."""
     exclude = ["build", "lab", ".git", "tests/bin", name] + STEPS
     copy_tree(ROOT, tree, exclude)
-    # Objects of the repository's own build (same flags, same sources) save
-    # minutes; make rebuilds whatever the student's file changes.
-    # Only the objects this check links: a whole build is hundreds of MB.
+    # The objects of the repository's own build (same flags, same sources)
+    # save minutes; make rebuilds whatever the student's file changes.  Only
+    # objects: the programs and test binaries would be hundreds of MB.
     own = os.path.join(ROOT, "build")
-    tests = skeleton.unit_tests(step, tree)
     if not os.path.isdir(os.path.join(tree, "build")) and os.path.isdir(own):
-        wanted = ["faketcp", "tests/main"] + ["tests/" + t for t in tests]
-        paths = [w + ext for w in wanted for ext in (".o", ".d")]
-        paths += ["tests/support/" + f for f in os.listdir(os.path.join(own, "tests", "support"))
-                  if f.endswith((".o", ".d"))] if os.path.isdir(os.path.join(own, "tests", "support")) else []
-        paths = [p for p in paths if os.path.exists(os.path.join(own, p))]
+        paths = []
+        for d, dirs, files in os.walk(own):
+            rel = os.path.relpath(d, own)
+            if rel.split(os.sep)[0] in ("lab", "san", "fuzz", "bench"):
+                dirs[:] = []
+                continue
+            paths += [os.path.normpath(os.path.join(rel, f)) for f in files if f.endswith((".o", ".d"))]
         os.makedirs(os.path.join(tree, "build"), exist_ok=True)
         if paths:
             tar = subprocess.Popen(["tar", "-C", own, "-cf", "-"] + paths, stdout=subprocess.PIPE)
             subprocess.run(["tar", "-C", os.path.join(tree, "build"), "-xf", "-"], stdin=tar.stdout, check=True)
             tar.stdout.close()
             tar.wait()
+    tests = skeleton.unit_tests(step, tree)
     if not same(student, os.path.join(tree, name)):
         shutil.copyfile(student, os.path.join(tree, name))  # a new mtime: rebuilt
     targets = [step, "tools"] + ["build/tests/" + t for t in tests]
