@@ -176,7 +176,18 @@ def hints_of(case_xml):
                     hints.append(l.strip())
         else:
             expanded = " ".join(expanded.split())
-            others.append("%s is false here: %s (tests/%s:%s)" % (original, expanded, filename, line))
+            where = "(tests/%s:%s)" % (filename, line)
+            ours = re.fullmatch(r"(.+?) == (.+)", original)
+            values = re.fullmatch(r"(.+?) == (.+)", expanded)
+            if ours and values and "==" not in ours.group(2) and "==" not in values.group(2):
+                # "r.ack() == kClientIsn + 1", "0 == 1001": say it as packet_diff does
+                rule = ""
+                if "ack" in ours.group(1) and re.search(r"\+ 1\b", ours.group(2)):
+                    rule = " = the seq + 1 (a SYN or a FIN counts as one byte)"
+                others.append("%s is %s, want %s%s %s" % (ours.group(1), values.group(1), values.group(2),
+                                                          rule, where))
+            else:
+                others.append("%s is false here: %s %s" % (original, expanded, where))
     # The packet's fields first; the test's other checks mostly say them again.
     hints += others
     for m in re.finditer(r"<(FatalErrorCondition|Exception)[^>]*>(.*?)</\1>", case_xml, re.S):
@@ -184,15 +195,15 @@ def hints_of(case_xml):
     # One line per failed check: the same CHECK failing in a loop once,
     # with how many times.
     seen, count = [], {}
+    def key_of(h):
+        return re.sub(r" is .*? \((tests/[^)]*)\)$", r" \1", h) if h.endswith(")") and "(tests/" in h else h
     for h in hints:
-        key = h.split(" is false here: ")[0] if " is false here: " in h else h
+        key = key_of(h)
         if key not in count:
             count[key] = 0
             seen.append(h)
         count[key] += 1
-    seen = [h + ("  (%d times)" % count[h.split(" is false here: ")[0]]
-                 if " is false here: " in h and count[h.split(" is false here: ")[0]] > 1 else "")
-            for h in seen]
+    seen = [h + ("  (%d times)" % count[key_of(h)] if count[key_of(h)] > 1 else "") for h in seen]
     if len(seen) > 8:
         seen = seen[:8] + ["... and %d more" % (len(seen) - 8)]
     return seen
