@@ -3,6 +3,7 @@
 #   make                  build the six programs
 #   make test             build and run every test (root-only ones skip without root)
 #   make SANITIZE=1 test  the same with AddressSanitizer and UBSan, built in build/san
+#   make lab STEP=S       a step to write yourself, in lab/; make check-lab STEP=S grades it
 #   make clean
 
 CXX      ?= g++

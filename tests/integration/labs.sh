@@ -97,7 +97,9 @@ for step in $steps; do
   total=$(grep -c . "$T_DIR/lesson-$step")
   : >"$T_DIR/found-$step"
   while IFS= read -r line; do
-    grep -rlF -- "$line" "$top" | sed "s|$top/||; s|^|    '$line' in |" >>"$T_DIR/found-$step"
+    grep -rlF -- "$line" "$top" | while IFS= read -r f; do
+      printf "    '%s' in %s\n" "$line" "${f#"$top"/}"
+    done >>"$T_DIR/found-$step"
   done <"$T_DIR/lesson-$step"
   if [ "$total" -eq 0 ]; then
     fail "labs: the pack holds no solution of $step" "skeleton.py --lesson $step lists no line"

@@ -322,16 +322,16 @@ def apply(text, lesson):
         if lesson.get("optional"):
             return text, []
         raise CutError("no function %s()" % lesson["function"])
-    if "TODO(lab %s" % lesson["step"] in text[fn[2]:fn[3]]:
-        return text, []  # cut already (a lab pack's own file)
-    if lesson.get("whole"):
-        return cut_whole(text, lesson, fn)
     ret, params, lb, rb = fn
     if "branch" in lesson:
         block = branch_block(text, lb, rb, lesson["branch"])
         if block is None:
             raise CutError("%s() has no branch if (%s)" % (lesson["function"], lesson["branch"]))
         lb, rb = block
+    if "TODO(lab %s" % lesson["step"] in text[lb:rb]:
+        return text, []  # cut already (a lab pack's own file)
+    if lesson.get("whole"):
+        return cut_whole(text, lesson, fn)
     text, removed = cut_lines(text, lesson, lb, rb, params)
     # Parameters the cut left unused are marked used, so it builds without a warning.
     fn = function_body(text, lesson["function"])
@@ -362,21 +362,32 @@ def skeleton(step, root="."):
     return name, text, removed
 
 
+def kept_lines(root="."):
+    """The lines of the sources (stripped) that a pack keeps: the scaffolding
+    the steps share on purpose (addresses swapped, the IP checksum, ...)."""
+    kept = set()
+    for name in sorted(os.listdir(root)):
+        if not name.endswith((".cc", ".h")):
+            continue
+        text = open(os.path.join(root, name)).read()
+        for lesson in lessons_for(name, True):
+            text, _ = apply(text, lesson)
+        kept |= set(l.strip() for l in text.split("\n"))
+    return kept
+
+
 def lesson_lines(step, root="."):
-    """The lines a lab takes out that say something (not braces, comments or
-    lines found elsewhere in the file too): none of them may be in a pack."""
-    name = file_of(step)
-    original = open(os.path.join(root, name)).read()
-    _, text, removed = skeleton(step, root)
-    kept = set(l.strip() for l in text.split("\n"))
+    """The lines a lab takes out that are its own: not braces or comments,
+    and not lines that the pack keeps elsewhere because other steps share
+    them.  None of them may be anywhere in a pack."""
+    _, _, removed = skeleton(step, root)
+    kept = kept_lines(root)
     out = []
     for line in removed:
         if len(line) < 12 or line.startswith("//") or line in kept or line in out:
             continue
         if not re.search(r"[=(]", line):
             continue
-        if sum(1 for l in original.split("\n") if l.strip() == line) != removed.count(line):
-            continue  # also outside the cut: not the lesson's own
         out.append(line)
     return out
 
