@@ -323,9 +323,10 @@ def pack(out):
             return 1
         skeleton.pack(top)
         subprocess.run(["tar", "-C", tmp, "-czf", out, "faketcp-labs"], check=True)
-    print("wrote %s: the repository at HEAD, every step file its skeleton (TODO(lab ...))."
-          % os.path.relpath(out, os.getcwd()))
-    print("已写出 %s：仓库 (HEAD) 的副本，每个步骤文件都换成了待填写的骨架。" % os.path.relpath(out, os.getcwd()))
+    shown = os.path.relpath(out, os.getcwd())
+    shown = out if shown.startswith("..") else shown
+    print("wrote %s: the repository at HEAD, every step file its skeleton (TODO(lab ...))." % shown)
+    print("已写出 %s：仓库 (HEAD) 的副本，每个步骤文件都换成了待填写的骨架。" % shown)
     return 0
 
 
