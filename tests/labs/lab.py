@@ -188,7 +188,10 @@ def hints_of(case_xml):
                                                           rule, where))
             else:
                 others.append("%s is false here: %s %s" % (original, expanded, where))
-    # The packet's fields first; the test's other checks mostly say them again.
+    # The packet's fields first; the test's checks of single header fields
+    # say them again, and are left out when packet_diff has named them.
+    if hints:
+        others = [o for o in others if not re.match(r"\S*(tcp|ip|icmp)\(\)->|ntoh[ls]\(\S*(tcp|ip)\(\)->", o)]
     hints += others
     for m in re.finditer(r"<(FatalErrorCondition|Exception)[^>]*>(.*?)</\1>", case_xml, re.S):
         hints.append("stopped by %s" % unescape(m.group(2)).strip())
