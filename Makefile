@@ -3,6 +3,7 @@
 #   make                  build the six programs
 #   make test             build and run every test (root-only ones skip without root)
 #   make SANITIZE=1 test  the same with AddressSanitizer and UBSan, built in build/san
+#   make lab STEP=S       a step to write yourself, in lab/; make check-lab STEP=S grades it
 #   make clean
 
 CXX      ?= g++
@@ -105,6 +106,20 @@ STEP ?= icmpecho
 demo: all tools
 	scripts/demo $(STEP) $(ARGS)
 
+# Labs (docs/labs.md): make lab STEP=rejectall writes lab/rejectall.cc, the
+# step with its lesson cut out (never over a file that is there);
+# make check-lab STEP=rejectall builds it in build/lab/rejectall and grades
+# it with the step's unit tests and real-kernel test; make lab-pack writes
+# build/faketcp-labs.tar.gz, the repository with every step a skeleton.
+lab:
+	@tests/labs/lab.py new $(STEP)
+
+check-lab:
+	@tests/labs/lab.py check $(STEP)
+
+lab-pack:
+	@tests/labs/lab.py pack $(OUT)
+
 # Checks this machine the way a teaching assistant would, naming each fix.
 doctor:
 	scripts/doctor
@@ -117,7 +132,7 @@ clean:
 -include tests/bench/bench.mk
 -include tests/mutate/mutate.mk
 
-.PHONY: all test unit-tests tools demo doctor clean
+.PHONY: all test unit-tests tools demo doctor clean lab check-lab lab-pack
 .DELETE_ON_ERROR:
 .SECONDARY:
 

@@ -73,14 +73,16 @@ TEST_CASE("packet_diff names a TCP number: what was written, what was wanted", "
   const Bytes want = tcp_packet(kRst | kAck, 0, 1002);
   Bytes got = want;
   put32(&got[28], 1001);  // the checksum left as it was: one field differs
-  CHECK(packet_diff(want, got) == "RST+ACK: tcp ack is 1001, want 1002");
+  CHECK(packet_diff(want, got) == "RST+ACK: tcp ack is 1001, want 1002 = the SYN's seq + 1 (a SYN counts as one byte)");
 
   SECTION("a field written right but its checksum not recomputed, and the other way round")
   {
     tcp_fix_checksum(got);
-    CHECK(packet_diff(want, got) == "RST+ACK: tcp ack is 1001, want 1002\n"
+    CHECK(packet_diff(want, got) == "RST+ACK: tcp ack is 1001, want 1002 = the SYN's seq + 1 (a SYN counts as one byte)\n"
                                     "RST+ACK: tcp checksum is 0x" + hex(&got[36], 1) + hex(&got[37], 1)
-                                        + ", want 0x" + hex(&want[36], 1) + hex(&want[37], 1));
+                                        + ", want 0x" + hex(&want[36], 1) + hex(&want[37], 1)
+                                        + " (tcp_checksum() of the pseudo-header and the segment, the field 0,"
+                                          " once every other field is set)");
   }
   SECTION("seq, window and ports each by name, in wire order")
   {
@@ -88,9 +90,11 @@ TEST_CASE("packet_diff names a TCP number: what was written, what was wanted", "
     put16(&got[22], 40001);
     put32(&got[24], 7);
     put16(&got[34], 4999);
-    CHECK(packet_diff(want, got) == "RST+ACK: tcp dest port is 40001, want 40000\n"
-                                    "RST+ACK: tcp seq is 7, want 0\n"
-                                    "RST+ACK: tcp win is 4999, want 5000");
+    CHECK(packet_diff(want, got) == "RST+ACK: tcp dest port is 40001, want 40000"
+                                    " (a reply's ports are the segment's, swapped)\n"
+                                    "RST+ACK: tcp seq is 7, want 0"
+                                    " (a reset answering a segment without ACK has seq 0)\n"
+                                    "RST+ACK: tcp win is 4999, want 5000 (a reset carries window 0)");
   }
 }
 
@@ -99,13 +103,16 @@ TEST_CASE("packet_diff names TCP flags and the data offset", "[packet_diff]")
   const Bytes want = tcp_packet(kSyn | kAck, 123456, 1001);
   Bytes got = want;
   got[33] = kRst | kAck;
-  CHECK(packet_diff(want, got) == "SYN+ACK: tcp flags is RST+ACK, want SYN+ACK");
+  CHECK(packet_diff(want, got) == "SYN+ACK: tcp flags is RST+ACK, want SYN+ACK"
+                                  " (set the tcphdr bits syn and ack to 1, the others 0)");
   got = want;
   got[32] = 4 << 4;  // doff 4: the header is still read as its 20 bytes
-  CHECK(packet_diff(want, got) == "SYN+ACK: tcp doff is 4, want 5");
+  CHECK(packet_diff(want, got) == "SYN+ACK: tcp doff is 4, want 5"
+                                  " (the header in 32-bit words: 5 for 20 bytes, no options)");
   got = want;
   got[33] = 0;
-  CHECK(packet_diff(want, got) == "SYN+ACK: tcp flags is none, want SYN+ACK");
+  CHECK(packet_diff(want, got) == "SYN+ACK: tcp flags is none, want SYN+ACK"
+                                  " (set the tcphdr bits syn and ack to 1, the others 0)");
 }
 
 TEST_CASE("packet_diff names an IP address, a number and the header checksum", "[packet_diff]")
@@ -118,8 +125,10 @@ TEST_CASE("packet_diff names an IP address, a number and the header checksum", "
   got[11] = 0xcd;
   CHECK(packet_diff(want, got) == "ACK: ip ttl is 63, want 64\n"
                                   "ACK: ip checksum is 0xabcd, want 0x" + hex(&want[10], 1) + hex(&want[11], 1)
-                                      + "\n"
-                                  "ACK: ip daddr is 192.168.0.9, want 192.168.0.1");
+                                      + " (in_checksum() of the 20-byte IP header, check 0, once every other"
+                                        " IP field is set)\n"
+                                  "ACK: ip daddr is 192.168.0.9, want 192.168.0.1"
+                                  " (a reply goes back: the packet's addresses, swapped)");
 }
 
 TEST_CASE("packet_diff names the IP flags and fragment offset", "[packet_diff]")
@@ -145,7 +154,7 @@ TEST_CASE("packet_diff shows IP and TCP options as bytes, by each packet's own i
     ip_fix_checksum(got);
     const std::string diff = packet_diff(want, got);
     CHECK(diff.find("SYN+ACK: length is 44 bytes, want 40 bytes\n") == 0);
-    CHECK(diff.find("SYN+ACK: ip ihl is 6, want 5\n") != std::string::npos);
+    CHECK(diff.find("SYN+ACK: ip ihl is 6, want 5 (") != std::string::npos);
     CHECK(diff.find("SYN+ACK: ip options is 01 01 01 00, want none") != std::string::npos);
     // The TCP header is read after the options: its fields are alike.
     CHECK(diff.find("tcp seq") == std::string::npos);
@@ -157,7 +166,7 @@ TEST_CASE("packet_diff shows IP and TCP options as bytes, by each packet's own i
     got[32] = 6 << 4;
     put16(&got[2], static_cast<uint16_t>(got.size()));
     const std::string diff = packet_diff(want, got);
-    CHECK(diff.find("SYN+ACK: tcp doff is 6, want 5\n") != std::string::npos);
+    CHECK(diff.find("SYN+ACK: tcp doff is 6, want 5 (") != std::string::npos);
     CHECK(diff.find("SYN+ACK: tcp options is 02 04 05 b4, want none") != std::string::npos);
     CHECK(diff.find("tcp payload") == std::string::npos);
   }
@@ -206,13 +215,14 @@ TEST_CASE("packet_diff names the ICMP fields: type, code, id, seq", "[packet_dif
   Bytes got = want;
   got[20] = 8;  // an echo request written back unchanged
   put16(&got[26], 2);
-  CHECK(packet_diff(want, got) == "echo reply: icmp type is echo request, want echo reply\n"
+  CHECK(packet_diff(want, got) == "echo reply: icmp type is echo request, want echo reply"
+                                  " (an echo reply is type 0, ICMP_ECHOREPLY)\n"
                                   "echo reply: icmp seq is 2, want 1");
   got = want;
   got[20] = 3;
   got[21] = 3;
   const std::string diff = packet_diff(want, got);
-  CHECK(diff.find("echo reply: icmp type is ICMP type 3, want echo reply\n") == 0);
+  CHECK(diff.find("echo reply: icmp type is ICMP type 3, want echo reply (") == 0);
   CHECK(diff.find("echo reply: icmp code is 3, want 0\n") != std::string::npos);
   // Type 3 has no id and seq: its bytes 4..7 are shown as bytes.
   CHECK(diff.find("echo reply: icmp id is absent, want 77") != std::string::npos);
@@ -244,7 +254,7 @@ TEST_CASE("packet_diff compares bytes that are not an IPv4 packet as bytes", "[p
   const Bytes want = tcp_packet(kRst | kAck, 0, 1002);
   SECTION("nothing written")
   {
-    CHECK(packet_diff(want, Bytes()) == "RST+ACK: nothing was written, want 40 bytes");
+    CHECK(packet_diff(want, Bytes()) == "RST+ACK: nothing was written, want 40 bytes (build the reply, then tun_write() it)");
   }
   SECTION("an IPv6 header written where an IPv4 packet was wanted")
   {
@@ -270,5 +280,32 @@ TEST_CASE("packet_diff compares bytes that are not an IPv4 packet as bytes", "[p
     const std::string diff = packet_diff(want, got);
     CHECK(std::count(diff.begin(), diff.end(), '\n') == 12);
     CHECK(diff.find("more fields differ") != std::string::npos);
+  }
+}
+
+TEST_CASE("packet_diff says the rule a wanted number follows, for a student", "[packet_diff]")
+{
+  SECTION("an ack one short of a FIN's: a FIN counts as one byte")
+  {
+    const Bytes want = tcp_packet(kFin | kAck, 123457, 1008);
+    Bytes got = want;
+    put32(&got[28], 1007);
+    CHECK(packet_diff(want, got) == "FIN+ACK: tcp ack is 1007, want 1008"
+                                    " = the FIN's seq + its data length + 1 (a FIN counts as one byte)");
+  }
+  SECTION("a number stored without htonl or htons")
+  {
+    const Bytes want = tcp_packet(kSyn | kAck, 123456, 1001);
+    Bytes got = want;
+    put32(&got[24], __builtin_bswap32(123456));
+    put16(&got[34], __builtin_bswap16(5000));
+    CHECK(packet_diff(want, got) == "SYN+ACK: tcp seq is 1088553216, want 123456"
+                                    " (its bytes are swapped: store it with htonl())\n"
+                                    "SYN+ACK: tcp win is 34835, want 5000 (its bytes are swapped: store it with htons())");
+  }
+  SECTION("nothing written")
+  {
+    CHECK(packet_diff(echo_reply(56), Bytes()) == "echo reply: nothing was written, want 84 bytes"
+                                                  " (build the reply, then tun_write() it)");
   }
 }

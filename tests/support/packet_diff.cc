@@ -227,6 +227,88 @@ std::string packet_name(const Bytes& b)
   return "IPv4 packet";
 }
 
+// The TCP flags of a packet, 0 when it has no TCP header.
+uint8_t flags_of(const Bytes& b)
+{
+  const size_t ihl = ip_header_len(b.data(), b.size());
+  return ihl != 0 && b[9] == 6 && b.size() >= ihl + 14 ? b[ihl + 13] : 0;
+}
+
+bool to_number(const std::string& s, unsigned long* v)
+{
+  if (s.empty() || s[0] < '0' || s[0] > '9')
+    return false;
+  *v = std::stoul(s, nullptr, 0);
+  return true;
+}
+
+// What to do about one field that differs, after "is X, want Y": the
+// rule the expected value follows, in a student's words.
+std::string hint(const std::string& field, const Bytes& expected, const std::string& got,
+                 const std::string& want)
+{
+  unsigned long g = 0, w = 0;
+  if (to_number(got, &g) && to_number(want, &w) && g != w)
+  {
+    const bool wide = field == "tcp seq" || field == "tcp ack";
+    const unsigned long swapped = wide ? __builtin_bswap32(static_cast<uint32_t>(g))
+                                       : __builtin_bswap16(static_cast<uint16_t>(g));
+    if (swapped == w && field.find("checksum") == std::string::npos
+        && field != "ip ttl" && field != "tcp doff" && field != "ip ihl" && field != "ip tos")
+      return std::string(" (its bytes are swapped: store it with ") + (wide ? "htonl" : "htons") + "())";
+  }
+  const uint8_t f = flags_of(expected);
+  const bool syn = f & 0x02, fin = f & 0x01, rst = f & 0x04;
+  if (field == "tcp ack")
+  {
+    if (syn || (rst && w != 0))
+      return " = the SYN's seq + 1 (a SYN counts as one byte)";
+    if (fin)
+      return " = the FIN's seq + its data length + 1 (a FIN counts as one byte)";
+    return " = the next byte expected: the segment's seq + its data length (+ 1 for a SYN or FIN)";
+  }
+  if (field == "tcp seq")
+  {
+    if (rst && w == 0)
+      return " (a reset answering a segment without ACK has seq 0)";
+    if (syn)
+      return " (the initial sequence number of this side)";
+    return " (the next sequence number of this side: its SYN counted as one)";
+  }
+  if (field == "tcp flags")
+  {
+    std::string bits;
+    static const char* const names[] = { "fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr" };
+    for (int bit = 0; bit < 8; ++bit)
+    {
+      if (f & (1 << bit))
+        bits += (bits.empty() ? "" : " and ") + std::string(names[bit]);
+    }
+    return " (set the tcphdr bits " + (bits.empty() ? std::string("none") : bits) + " to 1, the others 0)";
+  }
+  if (field == "tcp win")
+    return rst ? " (a reset carries window 0)" : " (the window this side announces, htons())";
+  if (field == "tcp checksum")
+    return " (tcp_checksum() of the pseudo-header and the segment, the field 0, once every other field is set)";
+  if (field == "ip checksum")
+    return " (in_checksum() of the 20-byte IP header, check 0, once every other IP field is set)";
+  if (field == "icmp checksum")
+    return " (in_checksum() of the whole ICMP message, the field 0, once the type is set)";
+  if (field == "icmp type")
+    return " (an echo reply is type 0, ICMP_ECHOREPLY)";
+  if (field == "tcp source port" || field == "tcp dest port")
+    return " (a reply's ports are the segment's, swapped)";
+  if (field == "ip saddr" || field == "ip daddr")
+    return " (a reply goes back: the packet's addresses, swapped)";
+  if (field == "ip ihl")
+    return " (the header in 32-bit words: 5 for 20 bytes, no options)";
+  if (field == "tcp doff")
+    return " (the header in 32-bit words: 5 for 20 bytes, no options)";
+  if (field == "ip tot_len")
+    return " (the whole packet, IP header included, htons())";
+  return "";
+}
+
 }  // namespace
 
 std::string packet_diff(const Bytes& expected, const Bytes& actual)
@@ -236,7 +318,7 @@ std::string packet_diff(const Bytes& expected, const Bytes& actual)
   const std::string name = packet_name(expected) + ": ";
   // Nothing to walk field by field: one line.
   if (actual.empty())
-    return name + "nothing was written, want " + number(expected.size()) + " bytes";
+    return name + "nothing was written, want " + number(expected.size()) + " bytes (build the reply, then tun_write() it)";
   if (ip_header_len(actual.data(), actual.size()) == 0 && ip_header_len(expected.data(), expected.size()) != 0)
     return name + "the " + number(actual.size()) + " bytes written are not an IPv4 packet ("
            + hex(actual.data(), std::min<size_t>(actual.size(), 20)) + (actual.size() > 20 ? " ..." : "")
@@ -256,7 +338,8 @@ std::string packet_diff(const Bytes& expected, const Bytes& actual)
       lines.push_back(name + w.name + " is " + shown(*g) + ", want " + shown(w));
     else if (w.is_bytes ? w.bytes != g->bytes : w.value != g->value)
       lines.push_back(name + w.name
-                      + (w.is_bytes ? compare_runs(g->bytes, w.bytes) : " is " + g->value + ", want " + w.value));
+                      + (w.is_bytes ? compare_runs(g->bytes, w.bytes)
+                                    : " is " + g->value + ", want " + w.value + hint(w.name, expected, g->value, w.value)));
   }
   for (const Field& g : got)
   {

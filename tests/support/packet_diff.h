@@ -9,8 +9,10 @@
 // One line for each field of `actual` that differs from `expected`, named
 // as a student reads the packet, with what was written and what was wanted:
 //
-//   RST+ACK: tcp ack is 1001, want 1002
+//   RST+ACK: tcp ack is 1001, want 1002 = the SYN's seq + 1 (a SYN counts as one byte)
 //
+// The words after "want N" say the rule the wanted value follows (or that
+// its bytes are swapped: htons/htonl), for a student whose packet it is.
 // It walks the IPv4 header (options included), then the TCP or ICMP header,
 // the payload, and any bytes past tot_len; each packet by its own ihl, doff
 // and tot_len.  The packet is named after `expected`: its TCP flags

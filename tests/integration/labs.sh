@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# The labs (docs/labs.md), on a copy of the repository so that no lab/ of
+# yours is touched: for every step, make lab writes the skeleton and a second
+# make lab keeps the edits; the skeleton builds and check-lab fails with
+# hints, without crashing or hanging; the repository's own file passes every
+# check.  Then the pack: none of any step's lesson lines is in it, its
+# skeletons build, and check-lab works in it.  check-lab runs the real-kernel
+# tests, each in a namespace of its own: this needs root.
+. "$(dirname "$0")/lib.sh"
+require_root labs
+require_tools labs python3 tar git
+make_scratch
+
+steps=$(python3 "$FAKETCP_ROOT/tests/labs/skeleton.py" --steps)
+copy=$T_DIR/repo
+mkdir -p "$copy"
+tar -C "$FAKETCP_ROOT" --exclude=./build --exclude=./lab --exclude=./.git --exclude=./tests/bin \
+    -cf - . | tar -C "$copy" -xf -
+# The objects of the repository's build, so that check-lab compiles only
+# what a lab changes (it takes what it needs from build/).
+build=${FAKETCP_BUILD:-build}
+case $build in /*) ;; *) build=$FAKETCP_ROOT/$build ;; esac
+# seed_objects FROM TO: the .o and .d files of build directory FROM, mtimes kept.
+seed_objects() {
+  mkdir -p "$2"
+  (cd "$1" && find . \( -path ./lab -o -path ./san -o -path ./fuzz -o -path ./bench \) -prune \
+                -o -name '*.[od]' -print0) | tar -C "$1" --null -T - -cf - | tar -C "$2" -xf -
+}
+if [ -d "$build/tests" ] && [ "$build" = "$FAKETCP_ROOT/build" ]; then
+  seed_objects "$build" "$copy/build"
+fi
+
+# check_lab STEP OUT: make check-lab in the copy, bounded; sets RC.
+check_lab() {
+  timeout -k 5 900 make -s -C "$copy" check-lab STEP="$1" >"$2" 2>&1
+  RC=$?
+}
+
+for step in $steps; do
+  file=$(python3 "$copy/tests/labs/skeleton.py" --file "$step")
+  lab=$copy/lab/$file
+
+  make -s -C "$copy" lab STEP="$step" >"$T_DIR/lab.out" 2>&1
+  if grep -q "TODO(lab $step" "$lab" 2>/dev/null; then
+    pass "labs: make lab STEP=$step writes lab/$file with TODO(lab $step)"
+  else
+    fail "labs: make lab STEP=$step writes lab/$file" "no TODO(lab $step) in it" "$T_DIR/lab.out"
+  fi
+
+  echo "// a student's edit" >>"$lab"
+  make -s -C "$copy" lab STEP="$step" >"$T_DIR/lab2.out" 2>&1
+  if tail -n 1 "$lab" | grep -qx "// a student's edit" && grep -q 'there already' "$T_DIR/lab2.out"; then
+    pass "labs: a second make lab STEP=$step keeps the edits and says so"
+  else
+    fail "labs: a second make lab STEP=$step keeps the edits" "the edit is gone or nothing was said" "$T_DIR/lab2.out"
+  fi
+
+  out=$T_DIR/check-$step.out
+  check_lab "$step" "$out"
+  summary=$(grep -E '^[0-9]+ of [0-9]+ checks pass' "$out" | tail -n 1)
+  n=${summary%% of *} m=$(sed -E 's/^[0-9]+ of ([0-9]+) .*/\1/' <<<"$summary")
+  hints=$(grep -A1 '^FAIL' "$out" | grep -c '^       ')
+  if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
+    fail "labs: check-lab STEP=$step on the skeleton" "still running after 900 s" "$out"
+  elif grep -qE 'Traceback|the test program died|ran over [0-9]+ s|still running after' "$out"; then
+    fail "labs: check-lab STEP=$step on the skeleton" "crashed or hung" "$out"
+  elif ! grep -q '^PASS build' "$out"; then
+    fail "labs: the $step skeleton builds" "no 'PASS build' line" "$out"
+  elif [ -z "$summary" ] || [ "$RC" -eq 0 ] || [ "$n" -ge "$m" ] || [ "$hints" -eq 0 ]; then
+    fail "labs: check-lab STEP=$step fails on the skeleton, with hints" "exit $RC, '$summary', $hints hints" "$out"
+  else
+    pass "labs: the $step skeleton builds; check-lab fails with hints ($summary, $hints FAIL lines with hints)"
+  fi
+
+  rm -f "$lab"
+  check_lab "$step" "$out"
+  summary=$(grep -E '^[0-9]+ of [0-9]+ checks pass' "$out" | tail -n 1)
+  if [ "$RC" -eq 0 ] && [[ $summary =~ ^([0-9]+)\ of\ ([0-9]+)\ checks\ pass$ ]] &&
+     [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]; then
+    pass "labs: the repository's own $file passes check-lab STEP=$step ($summary)"
+  else
+    fail "labs: the repository's own $file passes check-lab STEP=$step" "exit $RC, '$summary'" "$out"
+  fi
+done
+
+# The pack: git archive of HEAD, every step file its skeleton.
+pack=$T_DIR/pack.tar.gz
+if ! make -s -C "$FAKETCP_ROOT" lab-pack OUT="$pack" >"$T_DIR/pack.out" 2>&1; then
+  fail "labs: make lab-pack" "failed" "$T_DIR/pack.out"
+  finish
+fi
+mkdir -p "$T_DIR/pack"
+tar -C "$T_DIR/pack" -xzf "$pack"
+top=$T_DIR/pack/faketcp-labs
+for step in $steps; do
+  python3 "$FAKETCP_ROOT/tests/labs/skeleton.py" --lesson "$step" >"$T_DIR/lesson-$step"
+  total=$(grep -c . "$T_DIR/lesson-$step")
+  : >"$T_DIR/found-$step"
+  while IFS= read -r line; do
+    grep -rlF -- "$line" "$top" | while IFS= read -r f; do
+      printf "    '%s' in %s\n" "$line" "${f#"$top"/}"
+    done >>"$T_DIR/found-$step"
+  done <"$T_DIR/lesson-$step"
+  if [ "$total" -eq 0 ]; then
+    fail "labs: the pack holds no solution of $step" "skeleton.py --lesson $step lists no line"
+  elif [ -s "$T_DIR/found-$step" ]; then
+    fail "labs: the pack holds no solution of $step" "lesson lines found" "$T_DIR/found-$step"
+  else
+    pass "labs: the pack holds none of the $total lesson lines of $step"
+  fi
+done
+
+# Its skeletons build, and check-lab grades in it: icmpecho with a finished
+# faketcp.cc as the student's lab passes every check.
+[ -d "$copy/build" ] && seed_objects "$copy/build" "$top/build"
+if timeout -k 5 900 make -s -C "$top" -j2 all >"$T_DIR/pack-build.out" 2>&1; then
+  pass "labs: every skeleton of the pack builds (make all)"
+else
+  fail "labs: every skeleton of the pack builds (make all)" "make failed" "$T_DIR/pack-build.out"
+fi
+mkdir -p "$top/lab"
+cp "$FAKETCP_ROOT/faketcp.cc" "$top/lab/faketcp.cc"
+timeout -k 5 900 make -s -C "$top" check-lab STEP=icmpecho >"$T_DIR/pack-check.out" 2>&1
+rc=$?
+summary=$(grep -E '^[0-9]+ of [0-9]+ checks pass' "$T_DIR/pack-check.out" | tail -n 1)
+if [ "$rc" -eq 0 ] && [[ $summary =~ ^([0-9]+)\ of\ ([0-9]+)\ checks\ pass$ ]] &&
+   [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]; then
+  pass "labs: check-lab works in the pack (icmpecho, a finished lab/faketcp.cc: $summary)"
+else
+  fail "labs: check-lab works in the pack (icmpecho, a finished lab/faketcp.cc)" "exit $rc, '$summary'" "$T_DIR/pack-check.out"
+fi
+finish
