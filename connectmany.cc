@@ -243,11 +243,9 @@ static bool wait_reply(int fd, const SocketAddr& ours, int rto_ms)
     const int64_t deadline = now_ms() + rto_ms;
     SocketAddr from;
     bool accepted;
-    while (wait_answer(fd, deadline, &from, &accepted))
-    {
+    while (wait_answer(fd, deadline, &from, &accepted))  // until the deadline
       if (from == ours)
         return accepted;
-    }
     if (retries == syn_retries)
       return false;  // silent after the last retry: the handshake failed
     tcp_send_syn(fd, ours.saddr, ours.sport, ours.daddr, ours.dport);  // the same SYN again
