@@ -489,8 +489,9 @@ TEST_CASE("echoall writes nothing for a segment shorter than its header", "[tcp]
 // echoall.cc's cookie, its hash and its table, as the program runs them.
 uint64_t siphash(const unsigned char key[16], const unsigned char* msg, size_t len);
 uint32_t cookie_time(int64_t now);
-uint32_t syn_cookie(const SocketAddr& key, uint32_t irs, uint32_t t);
-bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint32_t t);
+uint32_t syn_cookie(const SocketAddr& key, uint32_t irs, uint32_t t, uint32_t scale = 0);
+bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint32_t t,
+                      uint32_t* scale = nullptr);
 size_t tcp_connections();
 extern size_t max_connections;
 extern int64_t idle_timeout_ms;
