@@ -11,6 +11,7 @@ static const long kArticleWindow = 5000;
 
 static const struct option kLongOptions[] = {
   SPEED_LONG_OPTIONS,
+  MTU_LONG_OPTION,
   { nullptr, 0, nullptr, 0 },
 };
 
@@ -26,6 +27,9 @@ const ExtraOptions kDiscardallOptions = {
   "                   the rest, and discardall acknowledges past the gap\n"
   "                   通告 BYTES 字节的窗口；超过 65535 且 SYN 支持时使用窗口缩放（默认 5000）。\n"
   "                   不用 -K 时应小于 500 个分节：tun0 只排队 500 个包，多的被丢弃\n"
+  "  --mtu N          set tun0's MTU to N (ip link set tun0 mtu N), so the kernel's\n"
+  "                   segments may carry N - 40 bytes without offload; implies\n"
+  "                   --mss N-40 unless given   设置 tun0 的 MTU，不用卸载也能发大分节\n"
   "  -K               TUN offload (TUNSETOFFLOAD): read up to 64 KB at once; implies\n"
   "                   --mss 1460 --window 4M unless given   TUN 卸载：一次读入至多 64 KB\n",
   take_speed_option,
@@ -37,6 +41,8 @@ int synack_mss()
 {
   if (mss_option)
     return mss_option;
+  if (mtu_option)
+    return mtu_option - 40;  // 20 bytes of IP header, 20 of TCP
   return offload ? kOffloadMss : 0;
 }
 

@@ -11,6 +11,7 @@
 int mss_option = 0;
 long window_option = 0;
 bool offload = false;
+int mtu_option = 0;
 
 // ---------------------------------------------------------------- command line
 
@@ -65,6 +66,17 @@ bool take_speed_option(int c, const char* arg)
       return true;
     case 'K':
       offload = true;
+      return true;
+    case 'U':
+      // 68 is the least an IPv4 link may have (RFC 791); 65535 the most an
+      // IPv4 packet can be, and the most a tun device takes.
+      if (!parse_size(arg, 68, 65535, &value))
+      {
+        fprintf(stderr, "%s: --mtu %s: expected a packet size in bytes, 68..65535 (e.g. 9000)\n",
+                program_invocation_short_name, arg);
+        return false;
+      }
+      mtu_option = static_cast<int>(value);
       return true;
   }
   return false;

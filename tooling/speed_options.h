@@ -14,6 +14,7 @@ struct tcphdr;
 extern int mss_option;      // --mss N: 0 when not given
 extern long window_option;  // --window BYTES: 0 when not given
 extern bool offload;        // -K: tun_offload (tooling/tunio.h), up to 64 KB per read()
+extern int mtu_option;      // --mtu N (discardall): tun_mtu (tooling/tunio.h); 0 when not given
 
 // What -K gives when --mss or --window is not: the largest segment a
 // 1500-byte tun MTU carries (1500 - 20 - 20), and a window of 4 MiB.
@@ -26,7 +27,10 @@ constexpr long kOffloadWindow = 4L << 20;
   { "mss", required_argument, nullptr, 'M' },       \
   { "window", required_argument, nullptr, 'W' }
 
-// Takes 'M' (--mss), 'W' (--window) or 'K' (-K).  Returns false after
+// The entry for --mtu (its letter 'U'), which discardall alone has.
+#define MTU_LONG_OPTION { "mtu", required_argument, nullptr, 'U' }
+
+// Takes 'M' (--mss), 'W' (--window), 'K' (-K) or 'U' (--mtu).  Returns false after
 // printing what is wrong with arg, or when c is none of them.
 bool take_speed_option(int c, const char* arg);
 
