@@ -58,7 +58,7 @@ struct TcpState
   uint32_t snd_wnd;  // the peer's window: we may send up to snd_una + snd_wnd
   bool fin;          // the peer's FIN came, and went back as our FIN
   uint8_t snd_wscale;  // the peer's window field is in units of 2^snd_wscale bytes,
-  uint8_t rcv_wscale;  // ours in units of 2^rcv_wscale (RFC 7323; 0 and 0 unless --window)
+  uint8_t rcv_wscale;  // ours in units of 2^rcv_wscale (RFC 7323; both 0 unless --window, -K)
   int64_t last_ms;   // when its last segment came (now_ms): how long it has been idle
 };
 
@@ -78,8 +78,8 @@ int64_t idle_timeout_ms = 300 * 1000;  // -t SECONDS
 // What the tests and the fuzzer see of the table: its size.
 size_t tcp_connections() { return connections.size(); }
 
-// Our SYN+ACK announces MSS 1460 (synack_options, tooling/echoall_options.h),
-// and no SACK or timestamps, so the peer sends none.  Nor a window scale,
+// Our SYN+ACK announces MSS 1460, or --mss N (synack_options,
+// tooling/echoall_options.h), and no SACK or timestamps, so the peer sends none.  Nor a window scale,
 // unless --window or -K asks for a window over 65535: then both window
 // fields are scaled, each by the shift its sender announced.
 
@@ -174,8 +174,8 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
     // answer it, and remember nothing.  Our ISN is a SYN cookie: what the
     // final ACK must prove (that it saw this SYN+ACK) rides in it, so no
     // entry waits for that ACK.  A SYN of a connection we hold means its
-    // peer started over: the old one is gone.
-    // Its window is never scaled (RFC 7323 section 2.2), nor ours in reply.
+    // peer started over: the old one is gone.  A SYN's window is never
+    // scaled (RFC 7323 section 2.2), nor is ours in reply.
     connections.erase(key);
     const uint32_t cookie = syn_cookie(key, seq, cookie_time(now), syn_scale(tcphdr));
     tcp_reply(fd, iphdr, tcphdr, cookie, seq + 1, TH_SYN | TH_ACK,
