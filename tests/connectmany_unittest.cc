@@ -6,6 +6,7 @@
 #include "faketcp.h"
 #include "tests/support/fixture.h"
 #include "tests/support/packet_diff.h"
+#include "tooling/connectmany_options.h"  // connect_window, in_flight (-w N)
 
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
@@ -17,6 +18,7 @@
 // connectmany.cc, compiled for this test with its main renamed.
 bool connect_one(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16_t sport,
                  int rto_ms);
+int connect_many(int fd, const char* ipstr, int port, int count);
 void tcp_input(int fd, const void* input, const void* payload, int tot_len);
 extern int syn_retries;  // how many times a SYN is sent again (6, as the kernel)
 extern long syns_resent;
@@ -276,4 +278,59 @@ TEST_CASE("connectmany's tcp_input serves as discardall does: the captured repli
   tcp_input(wire.fd, x.input.data(), x.input.payload(), x.input.tot_len());
   CHECK(packet_diff(x.reply, wire.written()) == "");
   CHECK(wire.written().empty());
+}
+
+TEST_CASE("connect_many and connect_window (-w 2) open connection i from source port 1024 + i,"
+          " and match each SYN+ACK to its connection", "[step5][tcp][golden]")
+{
+  // [golden]: the expected SYN is connectmany's own, captured earlier; the
+  // second connection's SYN and the kernel's SYN+ACK are the same but for
+  // our source port, 1025.
+  const Handshake h = handshake();
+  REQUIRE(ntohs(h.syn.tcp()->source) == 1024);
+  Wire wire;
+  // Both answers are already waiting, in the order the SYNs leave;
+  // connectmany is stateless, so its SYNs are known in advance.  A program
+  // that sent both from one port, or matched an answer to the wrong
+  // connection, would count one of them as unanswered (after a second).
+  wire.deliver(h.syn_ack);
+  wire.deliver(for_another_port(h.syn_ack));
+  int established = 0;
+  SECTION("one at a time, as the article: connect_many")
+  {
+    established = connect_many(wire.fd, "192.168.0.1", 2007, 2);
+  }
+  SECTION("two in flight: connect_window")
+  {
+    in_flight = 2;
+    established = connect_window(wire.fd, "192.168.0.1", 2007, 2);
+    in_flight = 1;
+  }
+  CHECK(established == 2);
+  // What went out: two SYNs, from 1024 then 1025, and an ACK for each
+  // SYN+ACK, whatever the order.
+  int syns[2] = { 0, 0 }, acks[2] = { 0, 0 };
+  for (Bytes out = wire.written(); !out.empty(); out = wire.written())
+  {
+    const Packet p(out);
+    REQUIRE(ip_check(p.data(), p.size(), nullptr));
+    const int port = ntohs(p.tcp()->source);
+    CAPTURE(port);
+    REQUIRE((port == 1024 || port == 1025));
+    if (p.tcp()->syn)
+    {
+      if (port == 1024)
+        CHECK(packet_diff(h.syn.bytes(), out) == "");
+      ++syns[port - 1024];
+    }
+    else
+    {
+      CHECK(ntohl(p.tcp()->ack_seq) == ntohl(Packet(h.syn_ack).tcp()->seq) + 1);
+      ++acks[port - 1024];
+    }
+  }
+  CHECK(syns[0] == 1);
+  CHECK(syns[1] == 1);
+  CHECK(acks[0] == 1);
+  CHECK(acks[1] == 1);
 }

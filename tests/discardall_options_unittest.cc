@@ -294,3 +294,47 @@ TEST_CASE("tcp_option_find stops at a length that cannot be, reading nothing pas
     CHECK(ws == h.at(25));
   }
 }
+
+TEST_CASE("--mss, --window and -K read their arguments as the help says: K and M are 1024s, "
+          "nothing may follow", "[step4][faster][options]")
+{
+  OptionsSet set(0, 0, false);  // puts the defaults back after
+  const ExtraOptions& o = kDiscardallOptions;
+  SECTION("--window")
+  {
+    CHECK(o.take('W', "65535"));
+    CHECK(window_option == 65535);
+    CHECK(o.take('W', "256K"));
+    CHECK(window_option == 256L << 10);  // 262144, not 256000
+    CHECK(o.take('W', "256k"));
+    CHECK(window_option == 256L << 10);
+    CHECK(o.take('W', "4M"));
+    CHECK(window_option == 4L << 20);
+    CHECK(o.take('W', "1073725440"));    // 65535 << 14, the most scaling can say
+    CHECK(window_option == 65535L << 14);
+    for (const char* bad : { "1073725441", "0", "", "K", "-1", "256KB", "256x", "12 ", "4G" })
+    {
+      CAPTURE(bad);
+      CHECK_FALSE(o.take('W', bad));
+    }
+  }
+  SECTION("--mss")
+  {
+    CHECK(o.take('M', "1460"));
+    CHECK(mss_option == 1460);
+    CHECK(o.take('M', "64"));
+    CHECK(mss_option == 64);
+    CHECK(o.take('M', "65535"));
+    CHECK(mss_option == 65535);
+    for (const char* bad : { "63", "65536", "1460x", "", "64K" })
+    {
+      CAPTURE(bad);
+      CHECK_FALSE(o.take('M', bad));
+    }
+  }
+  SECTION("-K")
+  {
+    CHECK(o.take('K', nullptr));
+    CHECK(offload);
+  }
+}
