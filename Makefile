@@ -32,10 +32,13 @@ PROGRAMS := $(addprefix $(BINPREFIX),$(STEPS))
 SHARED   := $(BUILD)/faketcp.o $(BUILD)/tooling/tunio.o $(BUILD)/tooling/options.o
 # connectmany's -q, -w N and -x, linked into connectmany (and its tests) alone.
 CONNECTMANY_OPTIONS := $(BUILD)/tooling/connectmany_options.o
+# --mss, --window and -K, the options of discardall and echoall (docs/faster.md).
+SPEED_OPTIONS := $(BUILD)/tooling/speed_options.o
 # discardall's --mss, --window and -K, linked into discardall (and its tests) alone.
-DISCARDALL_OPTIONS := $(BUILD)/tooling/discardall_options.o
-# echoall's -c N and -t SECONDS, linked into echoall (and its tests) alone.
-ECHOALL_OPTIONS := $(BUILD)/tooling/echoall_options.o
+DISCARDALL_OPTIONS := $(BUILD)/tooling/discardall_options.o $(SPEED_OPTIONS)
+# echoall's -c N and -t SECONDS, and --mss, --window and -K, linked into
+# echoall (and its tests) alone.
+ECHOALL_OPTIONS := $(BUILD)/tooling/echoall_options.o $(SPEED_OPTIONS)
 
 all: $(PROGRAMS)
 
@@ -138,5 +141,5 @@ clean:
 
 # The header dependencies -MMD wrote beside each object and tool.
 OBJECTS := $(patsubst %,$(BUILD)/%.o,$(STEPS)) $(patsubst %,$(BUILD)/%.step.o,$(STEPS)) \
-           $(SHARED) $(CONNECTMANY_OPTIONS) $(DISCARDALL_OPTIONS) $(ECHOALL_OPTIONS) $(UNIT_TESTS:=.o) $(BUILD)/tests/main.o $(TEST_SUPPORT)
+           $(SHARED) $(CONNECTMANY_OPTIONS) $(sort $(DISCARDALL_OPTIONS) $(ECHOALL_OPTIONS)) $(UNIT_TESTS:=.o) $(BUILD)/tests/main.o $(TEST_SUPPORT)
 -include $(OBJECTS:.o=.d) $(TEST_TOOLS:=.d)

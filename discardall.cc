@@ -19,7 +19,7 @@
 
 static const char kUsage[] =
   "usage: discardall [-i IFNAME] [-a ADDR/PREFIX] [--pcap FILE]\n"
-  "                  [--mss N] [--window BYTES] [-K]\n"
+  "                  [--mss N] [--window BYTES] [--mtu N] [-K]\n"
   "  As acceptall, and every data segment is acknowledged (then thrown away),\n"
   "  so the sender's Send-Q drains to 0: a discard server for every address.\n"
   "  同 acceptall，并确认（然后丢弃）每个数据分节，发送方的 Send-Q 降为 0。\n";
@@ -124,6 +124,8 @@ int main(int argc, char* argv[])
     exit(1);
   }
   if (offload && !tun_offload(fd, opt.ifname))  // -K
+    exit(1);
+  if (mtu_option && !tun_mtu(opt.ifname, mtu_option))  // --mtu N
     exit(1);
   printf("allocated tunnel interface %s\n", opt.ifname);
 

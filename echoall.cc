@@ -23,6 +23,7 @@
 
 static const char kUsage[] =
   "usage: echoall [-i IFNAME] [-a ADDR/PREFIX] [--pcap FILE] [-c N] [-t SECONDS]\n"
+  "               [--mss N] [--window BYTES] [-K]\n"
   "  An echo server (RFC 862) on every port of every address: the bytes of each\n"
   "  connection come back in order, as in discardall plus a std::map<SocketAddr,\n"
   "  TcpState> that remembers the sequence numbers of each connection.\n"
@@ -56,6 +57,8 @@ struct TcpState
   uint32_t snd_una;  // our oldest byte the peer has not acknowledged
   uint32_t snd_wnd;  // the peer's window: we may send up to snd_una + snd_wnd
   bool fin;          // the peer's FIN came, and went back as our FIN
+  uint8_t snd_wscale;  // the peer's window field is in units of 2^snd_wscale bytes,
+  uint8_t rcv_wscale;  // ours in units of 2^rcv_wscale (RFC 7323; both 0 unless --window, -K)
   int64_t last_ms;   // when its last segment came (now_ms): how long it has been idle
 };
 
@@ -75,11 +78,10 @@ int64_t idle_timeout_ms = 300 * 1000;  // -t SECONDS
 // What the tests and the fuzzer see of the table: its size.
 size_t tcp_connections() { return connections.size(); }
 
-// 0x05b4 == 1460, the MSS we announce: a 1500-byte tun MTU less 40 bytes of
-// IP and TCP header.  An echo is as long as the segment it answers, so it
-// fits the same MTU on the way back.  We announce no window scale, SACK or
-// timestamps, so the peer sends none and its window field is in bytes.
-static const uint16_t kMss = 1460;
+// Our SYN+ACK announces MSS 1460, or --mss N (synack_options,
+// tooling/echoall_options.h), and no SACK or timestamps, so the peer sends none.  Nor a window scale,
+// unless --window or -K asks for a window over 65535: then both window
+// fields are scaled, each by the shift its sender announced.
 
 // Sequence numbers wrap at 2^32: a is before b when b - a is "positive" as
 // a 32-bit signed number (RFC 1982; the kernel's before()).
@@ -97,11 +99,29 @@ static int64_t now_ms()
 }
 
 // The ISN of the SYN+ACK answering a SYN with sequence number irs from key,
-// at cookie time t, and its check on the final ACK: see the SYN cookies
-// section at the end of this file.
+// at cookie time t, carrying `scale` (0..15, see syn_scale), and its check
+// on the final ACK, which gives `scale` back: see the SYN cookies section
+// at the end of this file.
 uint32_t cookie_time(int64_t now);
-uint32_t syn_cookie(const SocketAddr& key, uint32_t irs, uint32_t t);
-bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint32_t t);
+uint32_t syn_cookie(const SocketAddr& key, uint32_t irs, uint32_t t, uint32_t scale = 0);
+bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint32_t t,
+                      uint32_t* scale = nullptr);
+
+// What a connection's window scaling will be, decided by its SYN and kept
+// in its cookie: 0 when it has none (the SYN offered none, or we need
+// none), else 1 + the shift the SYN announced.
+static uint32_t syn_scale(const struct tcphdr* syn)
+{
+  const int wscale = syn_wscale(syn);
+  return window_shift() > 0 && wscale >= 0 ? 1 + wscale : 0;
+}
+
+// The window field we send on a connection: the peer's own window (the
+// mirror, see TcpState), at most window_bytes(), in our units.
+static uint32_t rcv_window(const TcpState& st)
+{
+  return std::min<uint32_t>(st.snd_wnd, window_bytes()) >> st.rcv_wscale;
+}
 
 // Before a new entry: resets the connections idle longer than
 // idle_timeout_ms, then, if the table is still full, the longest-idle one.
@@ -109,7 +129,8 @@ static void tcp_make_room(int fd, int64_t now);
 
 // Sends one segment back to whoever sent iphdr/tcphdr: addresses and ports
 // swapped, our seq, ack, flags (TH_SYN, TH_ACK, ... of <netinet/tcp.h>) and
-// window, then len bytes of data.  A SYN carries the MSS option.  The
+// window field, then len bytes of data.  A SYN+ACK carries our options
+// (synack_options: the MSS, and a window scale with --window or -K).  The
 // checksum covers the pseudo-header, the header and the data, odd lengths
 // included.  Returns false when the kernel refused the packet.
 static bool tcp_reply(int fd, const struct iphdr* iphdr, const struct tcphdr* tcphdr,
@@ -153,23 +174,29 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
     // answer it, and remember nothing.  Our ISN is a SYN cookie: what the
     // final ACK must prove (that it saw this SYN+ACK) rides in it, so no
     // entry waits for that ACK.  A SYN of a connection we hold means its
-    // peer started over: the old one is gone.
+    // peer started over: the old one is gone.  A SYN's window is never
+    // scaled (RFC 7323 section 2.2), nor is ours in reply.
     connections.erase(key);
-    const uint32_t cookie = syn_cookie(key, seq, cookie_time(now));
-    tcp_reply(fd, iphdr, tcphdr, cookie, seq + 1, TH_SYN | TH_ACK, window, nullptr, 0);
+    const uint32_t cookie = syn_cookie(key, seq, cookie_time(now), syn_scale(tcphdr));
+    tcp_reply(fd, iphdr, tcphdr, cookie, seq + 1, TH_SYN | TH_ACK,
+              std::min<uint32_t>(window, window_bytes()), nullptr, 0);
     return;
   }
 
   auto it = connections.find(key);
+  uint32_t scale = 0;
   if (it == connections.end() && tcphdr->ack &&
-      syn_cookie_check(key, seq - 1, ack - 1, cookie_time(now)))
+      syn_cookie_check(key, seq - 1, ack - 1, cookie_time(now), &scale))
   {
     // The handshake's last ACK (maybe with data): it acknowledges our
     // cookie, so its sender had our SYN+ACK.  Only now an entry, as if our
-    // SYN had just been acknowledged.  A segment's window is never scaled
-    // here: we announced no window scale (RFC 7323).
+    // SYN had just been acknowledged.  Its window is scaled when the cookie
+    // says both ends announced a scale (RFC 7323 section 2.2).
     tcp_make_room(fd, now);
-    it = connections.insert({ key, TcpState{ seq, ack, ack, window, false, now } }).first;
+    const uint8_t snd_wscale = scale ? static_cast<uint8_t>(scale - 1) : 0;
+    const uint8_t rcv_wscale = scale ? static_cast<uint8_t>(window_shift()) : 0;
+    const TcpState st = { seq, ack, ack, window << snd_wscale, false, snd_wscale, rcv_wscale, now };
+    it = connections.insert({ key, st }).first;
   }
   if (it == connections.end())
   {
@@ -202,9 +229,10 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
     // acknowledged, and its window is ours.
     if (!seq_before(ack, st.snd_una))
     {
-      send_ack = ack != st.snd_una || window != st.snd_wnd;
+      const uint32_t wnd = window << st.snd_wscale;
+      send_ack = ack != st.snd_una || wnd != st.snd_wnd;
       st.snd_una = ack;
-      st.snd_wnd = window;
+      st.snd_wnd = wnd;
     }
     // The peer's bytes before `acked` are back with it, acknowledged: they
     // are done.  Those from acked to rcv_nxt were echoed but not yet
@@ -241,7 +269,7 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
       }
       else if (tcp_reply(fd, iphdr, tcphdr, echo_seq, acked,
                          TH_ACK | (len > 0 ? TH_PUSH : 0) | (echo_fin ? TH_FIN : 0),
-                         st.snd_wnd, data + skip, len))
+                         rcv_window(st), data + skip, len))
       {
         const uint32_t end = seq + skip + len + echo_fin;
         if (seq_before(st.rcv_nxt, end))
@@ -256,7 +284,8 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
   }
 
   if (send_ack)
-    tcp_reply(fd, iphdr, tcphdr, st.snd_nxt, st.snd_una - offset, TH_ACK, st.snd_wnd, nullptr, 0);
+    tcp_reply(fd, iphdr, tcphdr, st.snd_nxt, st.snd_una - offset, TH_ACK, rcv_window(st),
+              nullptr, 0);
 
   // Both FINs are acknowledged (the ACK just sent covers the peer's): the
   // connection is over, and so is its entry.
@@ -281,7 +310,9 @@ static bool tcp_reply(int fd, const struct iphdr* iphdr, const struct tcphdr* tc
   static_assert(sizeof out == 20 + 20, "IP header then TCP header, no padding");
   memset(&out, 0, sizeof out);
 
-  const int options_len = (flags & TH_SYN) ? 4 : 0;
+  // None but a SYN+ACK's: the MSS, and a window scale when we scale.
+  unsigned char* options = output + sizeof out;
+  const int options_len = (flags & TH_SYN) ? synack_options(tcphdr, options) : 0;
   const int tcp_seg_len = static_cast<int>(sizeof out.tcphdr) + options_len + len;
   const int tot_len = static_cast<int>(sizeof out.iphdr) + tcp_seg_len;
   if (tot_len > static_cast<int>(sizeof output))
@@ -307,12 +338,6 @@ static bool tcp_reply(int fd, const struct iphdr* iphdr, const struct tcphdr* tc
   out.tcphdr.ack = (flags & TH_ACK) != 0;
   out.tcphdr.window = htons(static_cast<uint16_t>(std::min<uint32_t>(window, 65535)));
 
-  unsigned char* options = output + sizeof out;
-  if (options_len)
-  {
-    const unsigned char mss[4] = { TCPOPT_MAXSEG, TCPOLEN_MAXSEG, kMss >> 8, kMss & 0xff };
-    memcpy(options, mss, sizeof mss);
-  }
   if (len > 0)
     memcpy(options + options_len, data, len);
 
@@ -390,9 +415,15 @@ static void tcp_make_room(int fd, int64_t now)
 // must match, which without the secret is one chance in 2^24 a guess.
 // Linux does the same (net/ipv4/syncookies.c: a counter of minutes, at most
 // 2 old, and a SipHash of the four numbers), and also packs the peer's MSS
-// into 2 bits; we need none of it, since an echo is never longer than the
+// into 2 bits; we need no MSS, since an echo is never longer than the
 // segment it answers.  What Linux keeps while it can, and we never keep,
 // are the SYN's options (SACK, window scale, timestamps): we announce none.
+//
+// But one, with --window or -K: the peer's window scale (syn_scale), 0 for
+// none or 1 + its shift, 0..15.  It rides in the hash bits as Linux's MSS
+// index does: they hold hash + scale (mod 2^24), and the check subtracts
+// the hash and finds the scale.  A guess then succeeds one time in 2^20
+// (16 scales of 2^24); without --window only scale 0 is good, one in 2^24.
 
 static const uint32_t kCookieMaxAge = 2;  // minutes, Linux's MAX_SYNCOOKIE_AGE
 
@@ -468,29 +499,41 @@ uint32_t cookie_time(int64_t now)
   return static_cast<uint32_t>(now / 60000) & 0xff;
 }
 
-uint32_t syn_cookie(const SocketAddr& key, uint32_t irs, uint32_t t)
+uint32_t syn_cookie(const SocketAddr& key, uint32_t irs, uint32_t t, uint32_t scale)
 {
   t &= 0xff;
   unsigned char msg[sizeof key + 4 + 4];
   memcpy(msg, &key, sizeof key);
   memcpy(msg + sizeof key, &irs, 4);
   memcpy(msg + sizeof key + 4, &t, 4);
-  return t << 24 | static_cast<uint32_t>(siphash(cookie_secret(), msg, sizeof msg) & 0xffffff);
+  const uint32_t hash = static_cast<uint32_t>(siphash(cookie_secret(), msg, sizeof msg));
+  return t << 24 | ((hash + scale) & 0xffffff);
 }
 
 // True when cookie is what syn_cookie gave key and irs at most kCookieMaxAge
-// minutes before t.
-bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint32_t t)
+// minutes before t, with a scale we could have given (0 unless we scale);
+// then *scale (when not null) is that scale.
+bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint32_t t,
+                      uint32_t* scale)
 {
   const uint32_t then = cookie >> 24;
   const uint32_t age = (t - then) & 0xff;
-  return age <= kCookieMaxAge && syn_cookie(key, irs, then) == cookie;
+  if (age > kCookieMaxAge)
+    return false;
+  const uint32_t found = (cookie - syn_cookie(key, irs, then)) & 0xffffff;
+  const uint32_t most = window_shift() > 0 ? 15 : 0;  // 1 + 14, RFC 7323's largest shift
+  if (found > most)
+    return false;
+  if (scale)
+    *scale = found;
+  return true;
 }
 
 int main(int argc, char* argv[])
 {
   Options opt;
-  parse_options_or_exit(argc, argv, kUsage, 0, &opt, &kEchoallOptions);  // -c N, -t SECONDS
+  // -c N, -t SECONDS, --mss N, --window BYTES, -K
+  parse_options_or_exit(argc, argv, kUsage, 0, &opt, &kEchoallOptions);
   setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
 
   int fd = tun_alloc(opt.ifname, opt.hostaddr);
@@ -499,6 +542,8 @@ int main(int argc, char* argv[])
     fprintf(stderr, "tunnel interface allocation failed\n");
     exit(1);
   }
+  if (offload && !tun_offload(fd, opt.ifname))  // -K
+    exit(1);
   printf("allocated tunnel interface %s\n", opt.ifname);
 
   for (;;)

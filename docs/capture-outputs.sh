@@ -194,7 +194,7 @@ capture_echoall()
 }
 
 # docs/faster.md: the same 1 MiB to discardall as the article has it, with
-# --mss 1460 --window 256K, and with -K (16 MiB from tests/bin/tcpsend,
+# --mss 1460 --window 256K, with --mtu 9000 --window 512K, and with -K (16 MiB from tests/bin/tcpsend,
 # whose 1 MiB writes let the kernel build 64 KB segments).  Each file keeps
 # tcpdump's first six lines (the handshake and the first segments) and,
 # after a "...", six from the middle of the transfer, where the sender is at
@@ -205,10 +205,11 @@ capture_faster()
   # start writes discardall.*.txt and discardall.pcap: here, not over the
   # files of docs/discardall.md.
   local OUT=$WORK CAP=$WORK
-  for name in 536 1460 64k; do
+  for name in 536 1460 9000 64k; do
     case $name in
       536)  args=(); client="head -c 1M /dev/zero | nc -N 192.168.0.2 9" ;;
       1460) args=(--mss 1460 --window 256K); client="head -c 1M /dev/zero | nc -N 192.168.0.2 9" ;;
+      9000) args=(--mtu 9000 --window 512K); client="head -c 1M /dev/zero | nc -N 192.168.0.2 9" ;;
       64k)  args=(-K); client="$BIN/tests/bin/tcpsend 192.168.0.2 9 16777216 1" ;;
     esac
     start discardall "${args[@]}"

@@ -30,6 +30,7 @@ struct OptionsSet
     mss_option = 0;
     window_option = 0;
     offload = false;
+    mtu_option = 0;
   }
 };
 
@@ -215,6 +216,27 @@ TEST_CASE("-K implies --mss 1460 --window 4M unless they are given", "[step4][fa
     CHECK(window_bytes() == 5000);
     CHECK(window_field(true) == 5000);
     CHECK(window_field(false) == 5000);
+  }
+}
+
+TEST_CASE("--mtu 9000 implies --mss 8960 unless given, and puts 02 04 23 00 in the SYN+ACK",
+          "[step4][faster]")
+{
+  const Packet syn = find_tcp(read_fixture("discardall.pcap"), TH_SYN);
+  SECTION("--mtu 9000 --window 512K")
+  {
+    OptionsSet set(0, 512 * 1024, false);
+    mtu_option = 9000;
+    CHECK(synack_mss() == 8960);  // 9000 - 20 (IP) - 20 (TCP)
+    CHECK(window_shift() == 4);   // 512 KiB >> 3 = 65536 does not fit 16 bits
+    const Bytes options = { 2, 4, 0x23, 0x00, 1, 3, 3, 4 };  // 0x2300 == 8960
+    CHECK(tcp_options(answer(syn)) == options);
+  }
+  SECTION("--mtu 9000 --mss 4000")
+  {
+    OptionsSet set(4000, 0, false);
+    mtu_option = 9000;
+    CHECK(synack_mss() == 4000);
   }
 }
 

@@ -7,6 +7,7 @@
 // payload byte for byte, and both checksums.  Each case uses a port of its
 // own, since echoall's connection table lives as long as the program.
 #include "faketcp.h"
+#include "tooling/echoall_options.h"
 
 #include <string>
 #include <vector>
@@ -53,12 +54,17 @@ class Client
   std::vector<Reply> send(uint32_t seq, uint32_t ack, const char* flags,
                           const std::string& data = "", uint16_t window = 64240)
   {
-    unsigned char packet[20 + 20 + 1500] = {};
+    unsigned char packet[20 + 60 + 1500] = {};
     REQUIRE(data.size() <= 1500);
+    const bool syn = strchr(flags, 'S') != nullptr;
+    const std::vector<unsigned char> options = syn ? syn_options : std::vector<unsigned char>();
+    REQUIRE(options.size() % 4 == 0);
+    REQUIRE(options.size() <= 40);
+    const int tcphdr_len = 20 + static_cast<int>(options.size());
     struct iphdr ip = {};
     ip.version = 4;
     ip.ihl = 5;
-    ip.tot_len = htons(static_cast<uint16_t>(40 + data.size()));
+    ip.tot_len = htons(static_cast<uint16_t>(20 + tcphdr_len + data.size()));
     ip.id = htons(0x1234);
     ip.frag_off = htons(IP_DF);
     ip.ttl = 64;
@@ -72,7 +78,7 @@ class Client
     tcp.dest = htons(7);
     tcp.seq = htonl(seq);
     tcp.ack_seq = htonl(ack);
-    tcp.doff = 5;
+    tcp.doff = tcphdr_len / 4;
     tcp.window = htons(window);
     for (const char* f = flags; *f; ++f)
     {
@@ -88,12 +94,14 @@ class Client
     }
     memcpy(packet, &ip, sizeof ip);
     memcpy(packet + 20, &tcp, sizeof tcp);
-    memcpy(packet + 40, data.data(), data.size());
-    const int seg_len = static_cast<int>(20 + data.size());
+    if (!options.empty())
+      memcpy(packet + 40, options.data(), options.size());
+    memcpy(packet + 20 + tcphdr_len, data.data(), data.size());
+    const int seg_len = tcphdr_len + static_cast<int>(data.size());
     const uint16_t check = tcp_checksum(&ip, packet + 20, seg_len);
     memcpy(packet + 20 + 16, &check, 2);
 
-    tcp_input(fds_[0], packet, packet + 20, 40 + static_cast<int>(data.size()));
+    tcp_input(fds_[0], packet, packet + 20, 20 + seg_len);
     return replies();
   }
 
@@ -147,6 +155,8 @@ class Client
   uint16_t port_;
   int fds_[2];
   uint32_t iss = 0;  // echoall's initial sequence number, set by handshake()
+  // The TCP options of every SYN it sends (none by default), a multiple of 4.
+  std::vector<unsigned char> syn_options;
 };
 
 // Flags as tcpdump prints them, for readable failures: "FP.", "S.", "R".
@@ -489,8 +499,9 @@ TEST_CASE("echoall writes nothing for a segment shorter than its header", "[tcp]
 // echoall.cc's cookie, its hash and its table, as the program runs them.
 uint64_t siphash(const unsigned char key[16], const unsigned char* msg, size_t len);
 uint32_t cookie_time(int64_t now);
-uint32_t syn_cookie(const SocketAddr& key, uint32_t irs, uint32_t t);
-bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint32_t t);
+uint32_t syn_cookie(const SocketAddr& key, uint32_t irs, uint32_t t, uint32_t scale = 0);
+bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint32_t t,
+                      uint32_t* scale = nullptr);
 size_t tcp_connections();
 extern size_t max_connections;
 extern int64_t idle_timeout_ms;
@@ -872,4 +883,174 @@ TEST_CASE("echoall drops a segment of a known connection that has no ACK", "[tcp
   REQUIRE(r.size() == 1);
   CHECK(r[0].seq() == c.iss + 1);
   CHECK(r[0].data == "no ack");
+}
+
+// ---------------------------------------------------------------- --mss, --window, -K
+
+namespace
+{
+
+// Sets the speed options as the command line would, and puts echoall's
+// defaults back when the test ends, whatever happens.
+struct OptionsSet
+{
+  OptionsSet(int mss, long window, bool offload_on)
+  {
+    mss_option = mss;
+    window_option = window;
+    offload = offload_on;
+  }
+  ~OptionsSet()
+  {
+    mss_option = 0;
+    window_option = 0;
+    offload = false;
+  }
+};
+
+// What Linux's SYN offers, with the window scale `shift`:
+// mss 1460, nop, nop, sackOK (no timestamps), nop, wscale SHIFT.
+std::vector<unsigned char> linux_syn_options(unsigned char shift)
+{
+  return { 2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, shift };
+}
+
+}  // namespace
+
+TEST_CASE("echoall --mss 1000 announces MSS 1000 (02 04 03 e8) in its SYN+ACK, and no scale",
+          "[tcp][step6][faster]")
+{
+  OptionsSet set(1000, 0, false);
+  Client c(40101);
+  c.syn_options = linux_syn_options(10);
+  auto r = c.send(kClientIsn, 0, "S", "", 29200);
+  REQUIRE(r.size() == 1);
+  check_common(r[0], 40101);
+  CHECK(flags(r[0]) == "S.");
+  const std::vector<unsigned char> mss = { 2, 4, 0x03, 0xe8 };  // 0x03e8 == 1000
+  CHECK(r[0].options == mss);  // a window of 65535 at most needs no scale
+  CHECK(r[0].window() == 29200);
+}
+
+TEST_CASE("echoall --window 4M answers a SYN that offers a scale with mss 1460,nop,wscale 7, "
+          "and scales both windows after it", "[tcp][step6][faster]")
+{
+  OptionsSet set(0, 4L << 20, false);
+  CHECK(window_shift() == 7);  // 4 MiB >> 7 = 32768 fits 16 bits; >> 6 = 65536 would not
+  Client c(40102);
+  c.syn_options = linux_syn_options(2);  // the client's window field is in units of 4 bytes
+  auto synack = c.send(kClientIsn, 0, "S", "", 64240);
+  REQUIRE(synack.size() == 1);
+  check_common(synack[0], 40102);
+  const std::vector<unsigned char> options = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7 };
+  CHECK(synack[0].options == options);
+  CHECK(synack[0].window() == 64240);  // a SYN's window is never scaled (RFC 7323 2.2)
+  c.iss = synack[0].seq();
+  // The final ACK says 100: 100 x 4 = 400 bytes of room for echoes.
+  CHECK(c.send(kClientIsn + 1, c.iss + 1, ".", "", 100).empty());
+  auto echo = c.send(kClientIsn + 1, c.iss + 1, "P.", std::string(1000, 'x'), 100);
+  REQUIRE(echo.size() == 1);
+  check_common(echo[0], 40102);
+  CHECK(echo[0].seq() == c.iss + 1);
+  CHECK(echo[0].data.size() == 400);  // what 100 << 2 bytes hold, not 100
+  CHECK(echo[0].ack() == kClientIsn + 1);
+  CHECK(echo[0].window() == 3);  // its 400 bytes, mirrored, in our units: 400 >> 7
+  // The client acknowledges the echo and opens its window to 64240 x 4
+  // bytes: ours follows, 256960 >> 7.
+  auto update = c.send(kClientIsn + 1, c.iss + 401, ".", "", 64240);
+  REQUIRE(update.size() == 1);
+  CHECK(update[0].ack() == kClientIsn + 401);
+  CHECK(update[0].window() == 256960 >> 7);
+  CHECK(c.send(kClientIsn + 401, c.iss + 401, "R.").empty());
+}
+
+TEST_CASE("echoall --window 4M sends no scale to a SYN that offered none, and reads its window "
+          "in bytes", "[tcp][step6][faster]")
+{
+  OptionsSet set(0, 4L << 20, false);
+  Client c(40103);
+  c.syn_options = { 2, 4, 0x05, 0xb4 };  // MSS only
+  auto synack = c.send(kClientIsn, 0, "S", "", 64240);
+  REQUIRE(synack.size() == 1);
+  const std::vector<unsigned char> mss = { 2, 4, 0x05, 0xb4 };
+  CHECK(synack[0].options == mss);
+  c.iss = synack[0].seq();
+  CHECK(c.send(kClientIsn + 1, c.iss + 1, ".", "", 100).empty());
+  auto echo = c.send(kClientIsn + 1, c.iss + 1, "P.", std::string(1000, 'x'), 100);
+  REQUIRE(echo.size() == 1);
+  CHECK(echo[0].data.size() == 100);
+  CHECK(echo[0].window() == 100);
+  CHECK(c.send(kClientIsn + 101, c.iss + 101, "R.").empty());
+}
+
+TEST_CASE("echoall reads a window scale over 14 as 14 (RFC 7323 section 2.3)",
+          "[tcp][step6][faster]")
+{
+  OptionsSet set(0, 4L << 20, false);
+  Client c(40104);
+  c.syn_options = linux_syn_options(15);
+  auto synack = c.send(kClientIsn, 0, "S");
+  REQUIRE(synack.size() == 1);
+  c.iss = synack[0].seq();
+  CHECK(c.send(kClientIsn + 1, c.iss + 1, ".", "", 1).empty());  // 1 << 14 bytes
+  auto echo = c.send(kClientIsn + 1, c.iss + 1, "P.", std::string(1400, 'y'), 1);
+  REQUIRE(echo.size() == 1);
+  CHECK(echo[0].data.size() == 1400);  // 16384 bytes of room
+  CHECK(echo[0].window() == 16384 >> 7);
+  CHECK(c.send(kClientIsn + 1401, c.iss + 1401, "R.").empty());
+}
+
+TEST_CASE("a SYN cookie carries the window scale, good only when echoall scales",
+          "[cookie][step6][faster]")
+{
+  const SocketAddr key = client_key(40105);
+  const uint32_t t = 17;
+  const uint32_t plain = syn_cookie(key, kClientIsn, t);
+  const uint32_t scaled = syn_cookie(key, kClientIsn, t, 11);
+  CHECK(scaled >> 24 == t);
+  CHECK(((scaled - plain) & 0xffffff) == 11);  // the hash bits hold hash + scale
+  uint32_t scale = 99;
+  SECTION("without --window only scale 0 is good")
+  {
+    CHECK(syn_cookie_check(key, kClientIsn, plain, t, &scale));
+    CHECK(scale == 0);
+    CHECK_FALSE(syn_cookie_check(key, kClientIsn, scaled, t, &scale));
+  }
+  SECTION("with --window 4M every scale 0..15 is good, and comes back")
+  {
+    OptionsSet set(0, 4L << 20, false);
+    CHECK(syn_cookie_check(key, kClientIsn, scaled, t + 2, &scale));
+    CHECK(scale == 11);
+    CHECK(syn_cookie_check(key, kClientIsn, syn_cookie(key, kClientIsn, t, 15), t, &scale));
+    CHECK(scale == 15);
+    CHECK_FALSE(syn_cookie_check(key, kClientIsn, syn_cookie(key, kClientIsn, t, 16), t));
+    CHECK_FALSE(syn_cookie_check(key, kClientIsn + 1, scaled, t));  // another client ISN
+    CHECK_FALSE(syn_cookie_check(key, kClientIsn, scaled, t + 3));  // too old
+  }
+}
+
+TEST_CASE("echoall -K implies --window 4M unless given, and keeps MSS 1460",
+          "[step6][faster]")
+{
+  SECTION("-K alone")
+  {
+    OptionsSet set(0, 0, true);
+    CHECK(synack_mss() == 1460);
+    CHECK(window_bytes() == 4L << 20);
+    CHECK(window_shift() == 7);
+  }
+  SECTION("-K --mss 1000 --window 65000")
+  {
+    OptionsSet set(1000, 65000, true);
+    CHECK(synack_mss() == 1000);
+    CHECK(window_bytes() == 65000);
+    CHECK(window_shift() == 0);
+  }
+  SECTION("no option: MSS 1460, the peer's window up to 65535, no scale")
+  {
+    OptionsSet set(0, 0, false);
+    CHECK(synack_mss() == 1460);
+    CHECK(window_bytes() == 65535);
+    CHECK(window_shift() == 0);
+  }
 }

@@ -2,81 +2,16 @@
 // these makes discardall faster, measured: docs/faster.md.
 #include "tooling/discardall_options.h"
 
-#include <errno.h>  // program_invocation_short_name
 #include <getopt.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <netinet/tcp.h>
-
-int mss_option = 0;
-long window_option = 0;
-bool offload = false;
 
 // The article's window, in every segment discardall sends.
 static const long kArticleWindow = 5000;
 
 // ---------------------------------------------------------------- command line
 
-// A number with an optional K or M (times 1024, 1024 * 1024), in [min, max].
-static bool parse_size(const char* text, long min, long max, long* value)
-{
-  char* end = nullptr;
-  errno = 0;
-  long v = strtol(text, &end, 10);
-  if (end == text || errno != 0)
-    return false;
-  long unit = 1;
-  if (*end == 'K' || *end == 'k')
-    unit = 1024;
-  else if (*end == 'M' || *end == 'm')
-    unit = 1024 * 1024;
-  if (unit > 1)
-    ++end;
-  if (*end != '\0' || v < 0 || v > max / unit)
-    return false;
-  *value = v * unit;
-  return *value >= min;
-}
-
-static bool take_option(int c, const char* arg)
-{
-  long value = 0;
-  switch (c)
-  {
-    case 'M':
-      // 536 is what a sender assumes without the option (RFC 9293 section
-      // 3.7.1); 1460 is what a 1500-byte MTU carries.  The kernel never
-      // sends more than its route's MTU allows, whatever we announce.
-      if (!parse_size(arg, 64, 65535, &value))
-      {
-        fprintf(stderr, "%s: --mss %s: expected a segment size in bytes, 64..65535 (e.g. 1460)\n",
-                program_invocation_short_name, arg);
-        return false;
-      }
-      mss_option = static_cast<int>(value);
-      return true;
-    case 'W':
-      // 65535 << 14 is the largest window window scaling can say (RFC 7323
-      // section 2.3).
-      if (!parse_size(arg, 1, 65535L << 14, &value))
-      {
-        fprintf(stderr, "%s: --window %s: expected bytes, 1..1073725440 (e.g. 65535, 256K, 4M)\n",
-                program_invocation_short_name, arg);
-        return false;
-      }
-      window_option = value;
-      return true;
-    case 'K':
-      offload = true;
-      return true;
-  }
-  return false;
-}
-
 static const struct option kLongOptions[] = {
-  { "mss", required_argument, nullptr, 'M' },
-  { "window", required_argument, nullptr, 'W' },
+  SPEED_LONG_OPTIONS,
+  MTU_LONG_OPTION,
   { nullptr, 0, nullptr, 0 },
 };
 
@@ -92,9 +27,12 @@ const ExtraOptions kDiscardallOptions = {
   "                   the rest, and discardall acknowledges past the gap\n"
   "                   通告 BYTES 字节的窗口；超过 65535 且 SYN 支持时使用窗口缩放（默认 5000）。\n"
   "                   不用 -K 时应小于 500 个分节：tun0 只排队 500 个包，多的被丢弃\n"
+  "  --mtu N          set tun0's MTU to N (ip link set tun0 mtu N), so the kernel's\n"
+  "                   segments may carry N - 40 bytes without offload; implies\n"
+  "                   --mss N-40 unless given   设置 tun0 的 MTU，不用卸载也能发大分节\n"
   "  -K               TUN offload (TUNSETOFFLOAD): read up to 64 KB at once; implies\n"
   "                   --mss 1460 --window 4M unless given   TUN 卸载：一次读入至多 64 KB\n",
-  take_option,
+  take_speed_option,
 };
 
 // ---------------------------------------------------------------- the SYN+ACK
@@ -103,6 +41,8 @@ int synack_mss()
 {
   if (mss_option)
     return mss_option;
+  if (mtu_option)
+    return mtu_option - 40;  // 20 bytes of IP header, 20 of TCP
   return offload ? kOffloadMss : 0;
 }
 
@@ -115,60 +55,12 @@ long window_bytes()
 
 int window_shift()
 {
-  int shift = 0;
-  while ((window_bytes() >> shift) > 65535 && shift < 14)
-    ++shift;
-  return shift;
-}
-
-const unsigned char* tcp_option_find(const struct tcphdr* tcphdr, int kind, int len)
-{
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(tcphdr) + sizeof *tcphdr;
-  const unsigned char* end = reinterpret_cast<const unsigned char*>(tcphdr) + tcphdr->doff * 4;
-  // RFC 9293 section 3.1: kind 0 ends the list, kind 1 (NOP) is one byte,
-  // every other option is kind, length (counting both), then data.
-  while (p < end && *p != TCPOPT_EOL)
-  {
-    if (*p == TCPOPT_NOP)
-    {
-      ++p;
-      continue;
-    }
-    if (end - p < 2 || p[1] < 2 || p[1] > end - p)
-      return nullptr;  // a length that cannot be: stop here, read nothing more
-    if (*p == kind)
-      return p[1] == len ? p : nullptr;
-    p += p[1];
-  }
-  return nullptr;
+  return window_shift_of(window_bytes());
 }
 
 int synack_options(const struct tcphdr* syn, unsigned char* options)
 {
-  int len = 0;
-  const int mss = synack_mss();
-  if (mss)
-  {
-    // 0x05b4 == 1460
-    const unsigned char option[4] = { TCPOPT_MAXSEG, TCPOLEN_MAXSEG,
-                                      static_cast<unsigned char>(mss >> 8),
-                                      static_cast<unsigned char>(mss & 0xff) };
-    memcpy(options + len, option, sizeof option);
-    len += sizeof option;
-  }
-  // RFC 7323 section 2.2: a window scale option "MAY be sent in a <SYN,ACK>
-  // segment only if a Window Scale option was received in the initial <SYN>
-  // segment".  A NOP before it keeps what follows 4-byte aligned, as Linux
-  // does ("nop,wscale 7" in tcpdump).
-  const int shift = window_shift();
-  if (shift > 0 && tcp_option_find(syn, TCPOPT_WINDOW, TCPOLEN_WINDOW))
-  {
-    const unsigned char option[4] = { TCPOPT_NOP, TCPOPT_WINDOW, TCPOLEN_WINDOW,
-                                      static_cast<unsigned char>(shift) };
-    memcpy(options + len, option, sizeof option);
-    len += sizeof option;
-  }
-  return len;
+  return synack_options_write(syn, synack_mss(), window_shift(), options);
 }
 
 uint16_t window_field(bool syn)

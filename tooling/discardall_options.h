@@ -10,26 +10,19 @@
 // With no option discardall's packets are the article's, byte for byte.
 #pragma once
 
-#include "tooling/options.h"  // ExtraOptions
+#include "tooling/options.h"        // ExtraOptions
+#include "tooling/speed_options.h"  // mss_option, window_option, offload, tcp_option_find
 
 #include <stdint.h>
 
 struct tcphdr;
 
 // --mss N, --window BYTES and -K, set by parse_options_or_exit through
-// kDiscardallOptions.
-extern int mss_option;      // --mss N: 0 is the article's SYN+ACK, no MSS option
-extern long window_option;  // --window BYTES: 0 is the article's 5000
-extern bool offload;        // -K: tun_offload (tooling/tunio.h), up to 64 KB per read()
+// kDiscardallOptions (the values: tooling/speed_options.h).
 extern const ExtraOptions kDiscardallOptions;
 
-// What -K gives when --mss or --window is not: the largest segment a
-// 1500-byte tun MTU carries (1500 - 20 - 20), and a window of 4 MiB.
-constexpr int kOffloadMss = 1460;
-constexpr long kOffloadWindow = 4L << 20;
-
-// The MSS we announce (0: none) and the window we offer in bytes, once -K's
-// defaults are applied.
+// The MSS we announce (0: none) and the window we offer in bytes, once the
+// defaults of --mtu (MSS N - 40) and -K (MSS 1460, window 4M) are applied.
 int synack_mss();
 long window_bytes();
 
@@ -52,10 +45,3 @@ int synack_options(const struct tcphdr* syn, unsigned char* options);
 // A connection whose SYN offered no scale reads that field as bytes: a
 // smaller window, never a wrong one.  5000 by default, as in the article.
 uint16_t window_field(bool syn);
-
-// Finds TCP option `kind` in the header at tcphdr and returns a pointer to
-// its kind byte, or nullptr.  tcphdr must have passed tcp_check (its doff*4
-// bytes are readable).  When this returns non-null, the option's length byte
-// says `len`, and all `len` bytes lie inside the header.  An option whose
-// length byte is below 2 or runs past the header ends the search.
-const unsigned char* tcp_option_find(const struct tcphdr* tcphdr, int kind, int len);

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <linux/if_tun.h>
 
 static FILE* pcap_file = nullptr;  // --pcap, written by tun_read and tun_write
@@ -86,4 +88,25 @@ bool tun_offload(int fd, const char* dev)
     return false;
   }
   return true;
+}
+
+bool tun_mtu(const char* dev, int mtu)
+{
+  // ip link set DEV mtu N: an interface's MTU is set through any socket.
+  int sock = socket(AF_INET, SOCK_DGRAM, 0);
+  if (sock < 0)
+  {
+    fprintf(stderr, "%s: socket: %s\n", program_invocation_short_name, strerror(errno));
+    return false;
+  }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
+  ifr.ifr_mtu = mtu;
+  const bool ok = ioctl(sock, SIOCSIFMTU, &ifr) == 0;
+  if (!ok)
+    fprintf(stderr, "%s: ioctl SIOCSIFMTU %d on %s: %s (--mtu takes 68..65535; run without it)\n",
+            program_invocation_short_name, mtu, dev, strerror(errno));
+  close(sock);
+  return ok;
 }

@@ -25,3 +25,9 @@ bool pcap_open(const char* path);
 // segment is left partial: it covers the pseudo-header only (docs/faster.md).
 // Returns false after printing why when the kernel refuses.
 bool tun_offload(int fd, const char* dev);
+
+// --mtu N: ip link set DEV mtu N (SIOCSIFMTU).  The kernel then sends
+// segments of up to N - 40 bytes to a peer whose MSS allows them, with their
+// checksums complete, as over a link with jumbo frames (docs/faster.md).
+// Returns false after printing why when the kernel refuses.
+bool tun_mtu(const char* dev, int mtu);

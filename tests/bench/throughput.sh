@@ -10,6 +10,7 @@
 # stream and over 4 streams at once, to:
 #   discardall                    the article's SYN+ACK: no MSS option, win 5000
 #   discardall --mss --window     an MSS option and a large, scaled window
+#   discardall --mtu --window     tun0's MTU 9000, so segments of 8960 bytes, no offload
 #   discardall -K                 TUN offload: segments of up to 64 KB per read()
 #   loopback sink                 tests/bench/loopserver.cc on 127.0.0.1: read and drop
 #   echoall                       every byte back, checked by the sender (-e)
@@ -47,6 +48,9 @@ OUT=${BENCH_OUT:-docs/bench}
 # drops segments, and discardall, stateless, acknowledges past the gap (a
 # run with drops counts as failed, below).
 WINDOW=${BENCH_WINDOW:-128K}
+# The same for the --mtu 9000 row: 512 KiB is 59 segments of 8960 bytes,
+# four streams 235.
+MTU_WINDOW=${BENCH_MTU_WINDOW:-512K}
 CC=${BENCH_CC:-cubic}
 PIN=${BENCH_PIN:-0}
 case $REPEAT in ''|*[!0-9]*|0) echo "make bench-throughput: BENCH_REPEAT=$REPEAT: expected a number >= 1" >&2; exit 2 ;; esac
@@ -102,6 +106,7 @@ limit=$(( 60 + BYTES / 1048576 ))
 rows=(
   "discardall|tun sink|536|$BIN/discardall"
   "discardall --mss 1460 --window $WINDOW|tun sink|1460|$BIN/discardall --mss 1460 --window $WINDOW"
+  "discardall --mtu 9000 --window $MTU_WINDOW|tun sink|8960|$BIN/discardall --mtu 9000 --window $MTU_WINDOW"
   "discardall -K|tun sink|1460|$BIN/discardall -K"
   "loopback sink|loop sink||$BUILD/bench/loopserver 5001"
   "echoall|tun echo|1460|$BIN/echoall"
@@ -236,6 +241,7 @@ awk -F'|' -v OFS='|' '
 get() { awk -F'|' -v name="$1" -v n="$2" -v col="$3" '$1 == name && $2 == n { print $col }' "$table"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 mss_name=$(awk -F'|' '$1 ~ /^discardall --mss/ { print $1; exit }' "$table")
+mtu_name=$(awk -F'|' '$1 ~ /^discardall --mtu/ { print $1; exit }' "$table")
 
 mkdir -p "$OUT"
 {
@@ -274,6 +280,7 @@ mkdir -p "$OUT"
   echo
   echo "- discardall -K / loopback sink: $(ratio "$(get 'discardall -K' "$one" 4)" "$(get 'loopback sink' "$one" 4)")"
   echo "- discardall with MSS and window / discardall as in the article: $(ratio "$(get "$mss_name" "$one" 4)" "$(get discardall "$one" 4)")"
+  echo "- discardall with a 9000-byte MTU and window, no offload / discardall as in the article: $(ratio "$(get "$mtu_name" "$one" 4)" "$(get discardall "$one" 4)")"
   echo "- discardall -K / discardall as in the article: $(ratio "$(get 'discardall -K' "$one" 4)" "$(get discardall "$one" 4)")"
   echo "- echoall / loopback echo: $(ratio "$(get echoall "$one" 4)" "$(get 'loopback echo' "$one" 4)");" \
        "echoall -K / loopback echo: $(ratio "$(get 'echoall -K' "$one" 4)" "$(get 'loopback echo' "$one" 4)")"

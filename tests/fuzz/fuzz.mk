@@ -43,15 +43,15 @@ $(patsubst %,$(FUZZ_BUILD)/%_fuzzer,$(FUZZ_STEPS)): $(FUZZ_BUILD)/%_fuzzer: \
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -DFUZZ_STEP_HAS_TCP -o $@ $(filter %.cc %.o,$^)
 # connectmany's step uses its own options (-q, -w N, -x).
 $(FUZZ_BUILD)/connectmany_fuzzer: $(FUZZ_BUILD)/tooling/connectmany_options.o
-# discardall's step uses its own options (--mss, --window, -K).
-$(FUZZ_BUILD)/discardall_fuzzer: $(FUZZ_BUILD)/tooling/discardall_options.o
+# discardall's step uses its own options (--mss, --window, -K), echoall's too.
+$(FUZZ_BUILD)/discardall_fuzzer: $(FUZZ_BUILD)/tooling/discardall_options.o $(FUZZ_BUILD)/tooling/speed_options.o
 
 $(FUZZ_BUILD)/connect_one_fuzzer: tests/fuzz/connect_one_fuzzer.cc \
     $(FUZZ_BUILD)/connectmany.step.o $(FUZZ_BUILD)/tooling/connectmany_options.o $(FUZZ_SHARED)
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $(filter %.cc %.o,$^)
 
 $(FUZZ_BUILD)/echoall_fuzzer: tests/fuzz/echoall_fuzzer.cc \
-    $(FUZZ_BUILD)/echoall.step.o $(FUZZ_BUILD)/tooling/echoall_options.o $(FUZZ_SHARED)
+    $(FUZZ_BUILD)/echoall.step.o $(FUZZ_BUILD)/tooling/echoall_options.o $(FUZZ_BUILD)/tooling/speed_options.o $(FUZZ_SHARED)
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $(filter %.cc %.o,$^)
 
 # Seeds: a few packets built by hand, plus every packet of the pcap

@@ -7,6 +7,8 @@
 #   ... | { wait for win 0; cat; }  4 MB to a reader that pauses: window 0 and back
 #   echoclient -n 100 -s 102400     100 clients at once, 100 KB each, all equal
 #   ss -tan afterwards              every connection closed both ways
+#   echoall -K                      1 MB, 16 MiB and the 100 clients again, with TUN
+#                                   offload: reads and echoes larger than the MTU
 #
 # The figures (bytes compared, seconds, the kernel's retransmissions) are
 # printed, never asserted: timings on a shared machine are noise.
@@ -14,7 +16,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 require_root echoall
 require_tools echoall nc cmp ss timeout
-require_built echoall "$FAKETCP_BIN/echoall" "$TOOLS/echoclient"
+require_built echoall "$FAKETCP_BIN/echoall" "$TOOLS/echoclient" "$TOOLS/tcpsend"
 # Each client has its own timeout; this one bounds the whole test, echoall too.
 enter_netns 240 "$@"
 
@@ -108,6 +110,56 @@ if grep -q '^bad packet\|^write ' "$PROG_LOG"; then
   fail "echoall: no bad packet" "echoall printed: $(grep -m 3 '^bad packet\|^write ' "$PROG_LOG")"
 else
   pass "echoall: echoall printed no bad packet and no refused write ($(grep -c '^IP ' "$PROG_LOG") segments)"
+fi
+
+# 7. The same with -K (TUN offload, docs/faster.md): the kernel hands over
+#    segments of up to 64 KB, echoall echoes each whole, and every byte must
+#    still come back equal.  tcpdump keeps the SYNs and the first 100 bytes
+#    of every echo longer than a 1500-byte MTU allows.
+stop_prog
+start_prog echoall -K || finish
+start_tcpdump "$T_DIR/offload.pcap" -s 100 \
+  'tcp[tcpflags] & tcp-syn != 0 or (src host 192.168.0.2 and greater 1541)'
+timeout 60 nc -N 192.168.0.2 7 < "$T_DIR/mb" > "$T_DIR/mb.back" 2> "$T_DIR/nc.err"
+rc=$?
+if [ "$rc" = 0 ] && cmp -s "$T_DIR/mb" "$T_DIR/mb.back"; then
+  pass "echoall -K: 1 MB through nc -N 192.168.0.2 7 comes back equal (cmp: $(stat -c %s "$T_DIR/mb.back") bytes)"
+else
+  fail "echoall -K: 1 MB through nc" "nc exited $rc, $(stat -c %s "$T_DIR/mb.back") bytes back, $(cmp "$T_DIR/mb" "$T_DIR/mb.back" 2>&1 | head -n 1)"
+fi
+# tcpsend writes 1 MiB at a time, so the kernel builds segments of 64 KB;
+# -e reads the echo back and compares every byte with what it sent.
+if timeout 60 "$TOOLS/tcpsend" -e 192.168.0.2 7 16777216 1 > "$T_DIR/tcpsend.out" 2>&1; then
+  pass "echoall -K: $(cat "$T_DIR/tcpsend.out")"
+else
+  fail "echoall -K: tcpsend -e 16 MiB" "$(head -n 3 "$T_DIR/tcpsend.out")" "$PROG_LOG"
+fi
+if timeout 120 "$TOOLS/echoclient" -n 100 -s 102400 -t 100 192.168.0.2 7 \
+     > "$T_DIR/clients" 2>&1; then
+  pass "echoall -K: $(sed 's/^echoclient: //' "$T_DIR/clients")"
+else
+  fail "echoall -K: 100 clients of 100 KB" "$(head -n 3 "$T_DIR/clients")"
+fi
+stop_tcpdump
+read_max=$(sed -nE 's/^read ([0-9]+) bytes from tunnel interface.*/\1/p' "$PROG_LOG" | sort -n | tail -n 1)
+check "echoall -K: reads more than tun0's MTU at once (largest read: ${read_max:-0} bytes > 1500)" \
+  "no read over 1500 bytes" test "${read_max:-0}" -gt 1500
+synack=$(tcpdump -n -r "$T_DIR/offload.pcap" 'tcp[tcpflags] == (tcp-syn|tcp-ack)' 2>/dev/null | head -n 1)
+check "echoall -K: its SYN+ACK says options [mss 1460,nop,wscale 7]" "tcpdump -r shows: $synack" \
+  grep -qF 'options [mss 1460,nop,wscale 7], length 0' <<< "$synack"
+echo_max=$(tcpdump -n -r "$T_DIR/offload.pcap" 'src host 192.168.0.2 and greater 1541' 2>/dev/null \
+             | sed -nE 's/.*, length ([0-9]+)$/\1/p' | sort -n | tail -n 1)
+check "echoall -K: echoes segments larger than the MTU whole (largest echo: ${echo_max:-0} bytes > 1460)" \
+  "no echo over 1460 bytes" test "${echo_max:-0}" -gt 1460
+sleep 0.5
+left=$(ss -Htan state established state fin-wait-1 state fin-wait-2 state closing \
+          state last-ack state close-wait | wc -l)
+check "echoall -K: every connection closed both ways" "$left connections not closed: $(ss -Htan | grep -v TIME-WAIT | head -n 3)" \
+  test "$left" = 0
+if grep -q '^bad packet\|^write ' "$PROG_LOG"; then
+  fail "echoall -K: no bad packet" "echoall printed: $(grep -m 3 '^bad packet\|^write ' "$PROG_LOG")"
+else
+  pass "echoall -K: echoall printed no bad packet and no refused write ($(grep -c '^IP ' "$PROG_LOG") segments)"
 fi
 
 finish

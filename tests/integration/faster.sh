@@ -3,6 +3,7 @@
 # 1 MiB through nc to each of
 #   discardall                             the article: segments of 536 bytes, win 5000
 #   discardall --mss 1460 --window 256K    segments of 1460 bytes
+#   discardall --mtu 9000 --window 512K    segments of 8960 bytes, no offload
 #   discardall -K                          reads larger than tun0's MTU (1500)
 # and in each, the stream arrives complete: the kernel's bytes_acked (ss -ti)
 # is every byte sent, and the data segments the program printed cover every
@@ -90,6 +91,12 @@ check "discardall --mss 1460 --window 256K: its ACKs say win 32768 (x 8 = 256 Ki
   <(tcpdump -n -r "$T_DIR/discardall --mss 1460 --window 256K.pcap" 2>/dev/null)
 stop_prog
 
+# --mtu 9000: tun0's MTU (ip link show tun0), and segments of 8960 bytes.
+one "discardall --mtu 9000 --window 512K" "mss 8960,nop,wscale 4" "8960" --mtu 9000 --window 512K
+check "discardall --mtu 9000: ip link show tun0 says mtu 9000" "it says: $(ip -o link show tun0 | grep -o 'mtu [0-9]*')" \
+  sh -c 'ip -o link show tun0 | grep -q "mtu 9000 "'
+stop_prog
+
 # -K: segments larger than the MTU, so one read() takes many segments' worth.
 one "discardall -K" "mss 1460,nop,wscale 7" "[0-9]{4,5}" -K
 read_max=$(largest_read)
@@ -120,6 +127,8 @@ bad --mss 10
 bad --mss 1460x
 bad --window 0
 bad --window 2G
+bad --mtu 67
+bad --mtu 65536
 check "discardall -h: describes --mss, --window and -K" "missing" \
   sh -c "'$FAKETCP_BIN/discardall' -h | grep -q -- '--window BYTES' && '$FAKETCP_BIN/discardall' -h | grep -q -- '-K '"
 finish
