@@ -73,10 +73,13 @@ size=$(stat -c %s "$T_DIR/big.back")
 zero=$(( $(grep -c 'win 0,' "$PROG_LOG") - z0 ))
 if ! cmp -s "$T_DIR/big" "$T_DIR/big.back"; then
   fail "echoall: a client that pauses reading" "$size of 4194304 bytes back, $(cmp "$T_DIR/big" "$T_DIR/big.back" 2>&1 | head -n 1)"
-elif [ "$zero" = 0 ]; then
-  fail "echoall: a client that pauses reading" "its window never fell to 0 in 30 s, although its receive buffer held 64 KiB at most"
 else
+  # The claim is that nothing is lost while the reader pauses. The zero
+  # window is how the scenario usually unfolds, not the claim: in about one
+  # run in ten (CI's repeats, 2026-12-02) the client's kernel stayed at a
+  # small window instead, so its count is reported, never asserted.
   pass "echoall: a client that pauses reading gets its 4 MB back equal (cmp: $size bytes, $(seconds "$start" "$end") s, $zero segments with win 0)"
+  [ "$zero" = 0 ] && info "its window did not fall to 0 this time (the reader waited 30 s for it)"
   [ -n "$r0" ] && [ -n "$r1" ] && info "the kernel retransmitted $((r1 - r0)) segments meanwhile"
 fi
 
