@@ -119,7 +119,10 @@ run_block() {
     sed -e ':a' -e '/\\$/N; s/\\\n//; ta' >"$d/block"
   echo "$step" >"$d/step"; echo "$args" >"$d/args"; echo "$before" >"$d/before"
   echo "$ready" >"$d/ready"; echo "$status" >"$d/status"
-  timeout -k 3 "$limit" unshare -n -p -f -m --mount-proc --kill-child -- bash "$0" --block "$d" private-tmp >"$d/runner.out" 2>&1
+  # A /tmp of its own would hide a repository that lives under /tmp (a CI clone).
+  local tmp=private-tmp
+  case "$(pwd -P)/$FAKETCP_BIN" in /tmp/*) tmp=shared-tmp ;; esac
+  timeout -k 3 "$limit" unshare -n -p -f -m --mount-proc --kill-child -- bash "$0" --block "$d" "$tmp" >"$d/runner.out" 2>&1
   local rc=$?
   local last
   last=$(tail -n 1 "$d/trace")
