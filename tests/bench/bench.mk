@@ -27,3 +27,14 @@ bench-throughput: all tools $(THROUGHPUT_TOOLS)
 
 .PHONY: bench-throughput
 -include $(THROUGHPUT_TOOLS:=.d)
+
+# make bench-overflow: connectmany -x at 1,000,000 connections, one at a time
+# and 64 in flight, against a holdserver whose accept queues overflow now and
+# then (listen backlog 511, 2 ms per accept), in a private namespace (root):
+# every SYN the server's kernel drops is sent again, and all N get through.
+# Writes docs/bench/overflow.md (docs/bench.md, "A server that overflows").
+#   make bench-overflow BENCH_N=100000 BENCH_SERVER="-l 64 -d 2"
+bench-overflow: all tools
+	FAKETCP_BIN=$(if $(BINPREFIX),$(BINPREFIX),.) tests/bench/overflow.sh
+
+.PHONY: bench-overflow
