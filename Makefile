@@ -37,8 +37,8 @@ SPEED_OPTIONS := $(BUILD)/tooling/speed_options.o
 # discardall's --mss, --window and -K, linked into discardall (and its tests) alone.
 DISCARDALL_OPTIONS := $(BUILD)/tooling/discardall_options.o $(SPEED_OPTIONS)
 # echoall's -c N and -t SECONDS, and --mss, --window and -K, linked into
-# echoall (and its tests) alone.
-ECHOALL_OPTIONS := $(BUILD)/tooling/echoall_options.o $(SPEED_OPTIONS)
+# echoall (and its tests) alone, with the SipHash of its SYN cookies.
+ECHOALL_OPTIONS := $(BUILD)/tooling/echoall_options.o $(SPEED_OPTIONS) $(BUILD)/tooling/siphash.o
 
 all: $(PROGRAMS)
 

@@ -8,6 +8,7 @@
 // own, since echoall's connection table lives as long as the program.
 #include "faketcp.h"
 #include "tooling/echoall_options.h"
+#include "tooling/siphash.h"
 
 #include <string>
 #include <vector>
@@ -496,8 +497,8 @@ TEST_CASE("echoall writes nothing for a segment shorter than its header", "[tcp]
 
 // ---------------------------------------------------------------- SYN cookies
 
-// echoall.cc's cookie, its hash and its table, as the program runs them.
-uint64_t siphash(const unsigned char key[16], const unsigned char* msg, size_t len);
+// echoall.cc's cookie, its hash (tooling/siphash.h) and its table, as the
+// program runs them.
 uint32_t cookie_time(int64_t now);
 uint32_t syn_cookie(const SocketAddr& key, uint32_t irs, uint32_t t, uint32_t scale = 0);
 bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint32_t t,

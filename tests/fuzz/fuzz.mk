@@ -51,7 +51,8 @@ $(FUZZ_BUILD)/connect_one_fuzzer: tests/fuzz/connect_one_fuzzer.cc \
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $(filter %.cc %.o,$^)
 
 $(FUZZ_BUILD)/echoall_fuzzer: tests/fuzz/echoall_fuzzer.cc \
-    $(FUZZ_BUILD)/echoall.step.o $(FUZZ_BUILD)/tooling/echoall_options.o $(FUZZ_BUILD)/tooling/speed_options.o $(FUZZ_SHARED)
+    $(FUZZ_BUILD)/echoall.step.o $(FUZZ_BUILD)/tooling/echoall_options.o $(FUZZ_BUILD)/tooling/speed_options.o \
+    $(FUZZ_BUILD)/tooling/siphash.o $(FUZZ_SHARED)
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $(filter %.cc %.o,$^)
 
 # Seeds: a few packets built by hand, plus every packet of the pcap
