@@ -266,11 +266,17 @@ bool connect_one(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16_
   return wait_reply(fd, { daddr, saddr, dport, sport }, rto_ms);  // the answer comes this way
 }
 
+// How long a handshake waits in all before it fails: 200 + 400 + ... ms.
+static int64_t syn_waits_ms()
+{
+  return static_cast<int64_t>(syn_rto_ms) * ((2 << syn_retries) - 1);
+}
+
 void no_answer_print(const char* ipstr, int port)
 {
-  fprintf(stderr, "connectmany: no answer from %s:%d to three handshakes in a row, each SYN"
-          " sent %d times; is it an address of this host, and is a server listening on that"
-          " port?\n", ipstr, port, 1 + syn_retries);
+  fprintf(stderr, "connectmany: no answer from %s:%d: a SYN sent %d times in %.1f s had none;"
+          " is it an address of this host, and does its server accept() (ss -ltn: Recv-Q)?\n",
+          ipstr, port, 1 + syn_retries, syn_waits_ms() / 1000.0);
 }
 
 // The last line connect_many prints.
@@ -293,7 +299,6 @@ int connect_many(int fd, const char* ipstr, int port, int count)
   inet_pton(AF_INET, ipstr, &destip);  // main has checked the text
 
   int established = 0;
-  int silent = 0;  // consecutive handshakes that got no answer at all
   const int64_t start = now_ms();
   for (int i = 0; i < count; ++i)
   {
@@ -301,11 +306,8 @@ int connect_many(int fd, const char* ipstr, int port, int count)
     const int srcport = kFirstPort + i % kPortsPerAddr;
     const int64_t sent = now_ms();
     if (connect_one(fd, destip, htons(port), htonl(srcip), htons(srcport), syn_rto_ms))
-    {
       ++established;
-      silent = 0;
-    }
-    else if (now_ms() - sent >= syn_rto_ms && ++silent == 3)  // not refused: silent
+    else if (now_ms() - sent >= syn_waits_ms())  // not refused: silent to its last retry
     {
       no_answer_print(ipstr, port);
       break;

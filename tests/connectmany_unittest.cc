@@ -334,3 +334,42 @@ TEST_CASE("connect_many and connect_window (-w 2) open connection i from source 
   CHECK(acks[0] == 1);
   CHECK(acks[1] == 1);
 }
+
+TEST_CASE("connect_many and connect_window stop at the first handshakes still silent after "
+          "their last retry, and send no more SYNs", "[step5][tcp]")
+{
+  // Nothing answers (an address with no server, or a student's SYN the
+  // kernel drops): one handshake that waited through every retry is enough
+  // to know, as a kernel's connect() fails after its last retry.
+  Retries once(1);
+  const int saved_rto = syn_rto_ms;
+  syn_rto_ms = kWaitMs;
+  Wire wire;
+  int established = -1;
+  int expected_syns = 0;
+  SECTION("one at a time, as the article: connect_many")
+  {
+    established = connect_many(wire.fd, "192.168.0.1", 2007, 5);
+    expected_syns = 2;  // the SYN of port 1024 and its one retry
+  }
+  SECTION("two in flight: connect_window gives up when both slots are silent")
+  {
+    in_flight = 2;
+    established = connect_window(wire.fd, "192.168.0.1", 2007, 5);
+    in_flight = 1;
+    expected_syns = 4;  // ports 1024 and 1025, each sent twice
+  }
+  syn_rto_ms = saved_rto;
+  CHECK(established == 0);
+  int syns = 0;
+  for (Bytes out = wire.written(); !out.empty(); out = wire.written())
+  {
+    const Packet p(out);
+    REQUIRE(ip_check(p.data(), p.size(), nullptr));
+    CAPTURE(ntohs(p.tcp()->source));
+    CHECK(p.tcp()->syn);
+    CHECK(ntohs(p.tcp()->source) < 1024 + expected_syns / 2);  // no later connection tried
+    ++syns;
+  }
+  CHECK(syns == expected_syns);
+}

@@ -303,7 +303,7 @@ int connect_window(int fd, const char* ipstr, int port, int count)
     // Slide the window past the answered and the failed.
     while (oldest < next && slots[oldest % window].done)
       ++oldest;
-    if (silent >= 3L * window)  // three windows in a row, like three SYNs in connect_many
+    if (silent >= window)  // a window of handshakes in a row, as one in connect_many
     {
       no_answer_print(ipstr, port);
       break;
