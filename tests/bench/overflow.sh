@@ -28,16 +28,8 @@ REPEAT=${BENCH_REPEAT:-1}
 OUT=${BENCH_OUT:-docs/bench}
 case $N$REPEAT in ''|*[!0-9]*) echo "make bench-overflow: BENCH_N=$N, BENCH_REPEAT=$REPEAT: expected numbers" >&2; exit 2 ;; esac
 
-if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
-  echo "make bench-overflow: needs root and /dev/net/tun (run: sudo make bench-overflow)" >&2
-  exit 1
-fi
-for prog in "$BIN/connectmany" "$BIN/tests/bin/holdserver" ss nstat; do
-  if ! [ -x "$prog" ] && ! command -v "$prog" >/dev/null; then
-    echo "make bench-overflow: $prog is missing (make bench-overflow builds the programs; apt-get install iproute2)" >&2
-    exit 1
-  fi
-done
+. tests/bench/lib.sh
+bench_require bench-overflow iproute2 "$BIN/connectmany" "$BIN/tests/bin/holdserver" ss nstat
 
 # Everything below runs in a network namespace of its own: tun0, the
 # server, its million sockets and the counters are this run's alone.
@@ -46,16 +38,8 @@ if [ -z "${FAKETCP_BENCH_STAGE:-}" ]; then
 fi
 ip link set lo up
 
-tmp=$(mktemp -d /tmp/faketcp-overflow.XXXXXX)
+bench_scratch overflow
 hs="" client=""
-cleanup() {
-  [ -n "$client" ] && kill "$client" 2>/dev/null
-  [ -n "$hs" ] && kill "$hs" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 established() { ss -Htn state established '( sport = :2007 )' | wc -l; }
 overflows() { nstat -az TcpExtListenOverflows | awk '$1 == "TcpExtListenOverflows" { print $2 }'; }

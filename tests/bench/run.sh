@@ -31,17 +31,9 @@ REPEAT=${BENCH_REPEAT:-3}
 case $REPEAT in ''|*[!0-9]*|0) echo "make bench: BENCH_REPEAT=$REPEAT: expected a number >= 1" >&2; exit 2 ;; esac
 OUT=${BENCH_OUT:-docs/bench}
 
-if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
-  echo "make bench: needs root and /dev/net/tun (run: sudo make bench)" >&2
-  exit 1
-fi
-for prog in "$BIN/connectmany" "$BIN/tests/bin/holdserver" "$BUILD/bench/bareloop" \
-            "$BUILD/bench/kernelconnect" /usr/bin/time gnuplot ss; do
-  if ! [ -x "$prog" ] && ! command -v "$prog" >/dev/null; then
-    echo "make bench: $prog is missing (make bench builds the programs; apt-get install time gnuplot-nox iproute2)" >&2
-    exit 1
-  fi
-done
+. tests/bench/lib.sh
+bench_require bench "time gnuplot-nox iproute2" \
+  "$BIN/connectmany" "$BIN/tests/bin/holdserver" "$BUILD/bench/bareloop" "$BUILD/bench/kernelconnect" /usr/bin/time gnuplot ss
 
 # Two namespaces, one inside the other, both our own.  The inner one is
 # where everything runs: tun0, the sysctls and a million sockets stay in it;
@@ -78,17 +70,9 @@ mount -t sysfs sysfs /sys  # this namespace's devices, for RPS below
 # Both are per namespace.
 sysctl -qw net.core.somaxconn=1048576 net.ipv4.tcp_max_syn_backlog=1048576
 
-tmp=$(mktemp -d /tmp/faketcp-bench.XXXXXX)
+bench_scratch bench
 hs=""
 client=""
-cleanup() {
-  [ -n "$client" ] && kill "$client" 2>/dev/null
-  [ -n "$hs" ] && kill "$hs" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 now() { echo "$EPOCHREALTIME"; }
 

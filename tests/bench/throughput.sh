@@ -59,17 +59,9 @@ if ! BYTES=$(numfmt --from=iec "${BENCH_BYTES:-128M}" 2>/dev/null) || [ "$BYTES"
   exit 2
 fi
 
-if [ "$(id -u)" != 0 ] || [ ! -c /dev/net/tun ]; then
-  echo "make bench-throughput: needs root and /dev/net/tun (run: sudo make bench-throughput)" >&2
-  exit 1
-fi
-for prog in "$BIN/discardall" "$BIN/echoall" "$BIN/tests/bin/tcpsend" "$BUILD/bench/loopserver" \
-            gnuplot taskset numfmt ip; do
-  if ! [ -x "$prog" ] && ! command -v "$prog" >/dev/null; then
-    echo "make bench-throughput: $prog is missing (make bench-throughput builds the programs; apt-get install gnuplot-nox util-linux coreutils iproute2)" >&2
-    exit 1
-  fi
-done
+. tests/bench/lib.sh
+bench_require bench-throughput "gnuplot-nox util-linux coreutils iproute2" \
+  "$BIN/discardall" "$BIN/echoall" "$BIN/tests/bin/tcpsend" "$BUILD/bench/loopserver" gnuplot taskset numfmt ip
 
 # Everything below runs in a network namespace of its own: tun0, its
 # routes and 127.0.0.1 are this run's, and go when it ends.
@@ -78,15 +70,8 @@ if [ -z "${FAKETCP_BENCH_STAGE:-}" ]; then
 fi
 ip link set lo up
 
-tmp=$(mktemp -d /tmp/faketcp-throughput.XXXXXX)
+bench_scratch throughput
 server=""
-cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
   client_cpu=(taskset -c 0)
