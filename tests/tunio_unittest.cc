@@ -165,10 +165,14 @@ TEST_CASE("tun_write_later keeps one ACK per connection, written in the order ea
   ip_fix_checksum(other_host);
   tcp_fix_checksum(other_host);
   later(wire, other_host);
+  Bytes other_client = bare_ack(1001, 500);
+  put16(&other_client[22], 40001);  // the client's port differs, as two nc's to port 9
+  tcp_fix_checksum(other_client);
+  later(wire, other_client);
   CHECK(said(wire.written()) == "nothing");
   tun_flush();
-  CHECK(all_written(wire) ==
-        std::vector<std::string>{ "port 1001 ack 300", "port 1002 ack 200", "port 1002 ack 400" });
+  CHECK(all_written(wire) == std::vector<std::string>{ "port 1001 ack 300", "port 1002 ack 200",
+                                                       "port 1002 ack 400", "port 1001 ack 500" });
 }
 
 TEST_CASE("tun_write writes the kept ACKs first, so packets leave in the order they were made",
