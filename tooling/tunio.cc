@@ -159,9 +159,10 @@ int tun_read(int fd, void* buf, int size)
   if (npending > 0)
   {
     // --ack-burst: the burst ends when nothing more waits in tun0's queue;
-    // its ACKs go before read() blocks.
+    // its ACKs go before read() blocks.  When poll fails, they go too: an
+    // ACK a little early is harmless, one held while we block is not.
     struct pollfd pfd = { fd, POLLIN, 0 };
-    if (poll(&pfd, 1, 0) == 0)
+    if (poll(&pfd, 1, 0) <= 0)
       tun_flush();
   }
   int nread = static_cast<int>(read(fd, buf, size));

@@ -34,11 +34,12 @@ bool tun_write(int fd, const void* buf, int len);
 // 4.2.3.2 and RFC 5681 4.2 say a receiver SHOULD ACK at least every second
 // full-sized segment; this goes beyond that, on purpose.  It is safe with a
 // sender that grows its window by what an ACK covers, not by how many ACKs
-// arrive: RFC 3465's byte counting, or Linux, which counts the segments an
-// ACK covers (net/ipv4/tcp_cong.c, tcp_slow_start: "a stretch ACK of degree
-// N as if N ACKs of degree 1").  The ACK still goes within RFC 5681's 500
-// ms: it waits only while segments wait in the queue, and a sender stops
-// when its window is full, so the queue empties (docs/faster.md).
+// arrive: Linux counts the segments an ACK covers (net/ipv4/tcp_cong.c,
+// tcp_slow_start: "a stretch ACK of degree N as if N ACKs of degree 1"),
+// RFC 3465 counts bytes (in slow start at most 2 segments' worth an ACK: a
+// slower start, never a wrong one).  The ACK still goes within RFC 5681's
+// 500 ms: it waits only while segments wait in the queue, and a sender
+// stops when its window is full, so the queue empties (docs/faster.md).
 bool tun_write_later(int fd, const void* buf, int len);
 
 // Writes the ACKs tun_write_later kept, now.  Returns false when a write
