@@ -19,7 +19,7 @@
 
 static const char kUsage[] =
   "usage: discardall [-i IFNAME] [-a ADDR/PREFIX] [--pcap FILE]\n"
-  "                  [--mss N] [--window BYTES] [--mtu N] [-K]\n"
+  "                  [--mss N] [--window BYTES] [--mtu N] [-K] [--ack-burst]\n"
   "  As acceptall, and every data segment is acknowledged (then thrown away),\n"
   "  so the sender's Send-Q drains to 0: a discard server for every address.\n"
   "  同 acceptall，并确认（然后丢弃）每个数据分节，发送方的 Send-Q 降为 0。\n";
@@ -107,7 +107,10 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
   if (response)
   {
     out.tcphdr.check = tcp_checksum(&out.iphdr, &out.tcphdr, sizeof out.tcphdr + options_len);
-    tun_write(fd, output, out_len);
+    if (ack_burst)  // --ack-burst: a bare ACK waits for the burst's end (docs/faster.md)
+      tun_write_later(fd, output, out_len);
+    else
+      tun_write(fd, output, out_len);
   }
 }
 

@@ -4,8 +4,14 @@
 // wscale 10"), writing into a socketpair instead of tun0.
 #include "faketcp.h"
 #include "tests/support/fixture.h"
+#include "tests/support/speed_options_set.h"  // OptionsSet
 #include "tooling/discardall_options.h"
+#include "tooling/options.h"
+#include "tooling/tunio.h"
 
+#include <getopt.h>
+#include <string>
+#include <vector>
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
 
@@ -14,25 +20,6 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len);
 
 namespace
 {
-
-// Sets the options as the command line would, and puts the article's
-// defaults back when the test ends, whatever happens.
-struct OptionsSet
-{
-  OptionsSet(int mss, long window, bool offload_on)
-  {
-    mss_option = mss;
-    window_option = window;
-    offload = offload_on;
-  }
-  ~OptionsSet()
-  {
-    mss_option = 0;
-    window_option = 0;
-    offload = false;
-    mtu_option = 0;
-  }
-};
 
 // The reply discardall writes for p, checked to be one well-formed packet.
 Bytes answer(const Packet& p)
@@ -337,4 +324,84 @@ TEST_CASE("--mss, --window and -K read their arguments as the help says: K and M
     CHECK(o.take('K', nullptr));
     CHECK(offload);
   }
+}
+
+TEST_CASE("--ack-burst is read from the command line, and -K does not imply it",
+          "[step4][faster][options][ackburst]")
+{
+  OptionsSet set(0, 0, false);  // puts the defaults back after
+  const char* argv_burst[] = { "discardall", "--mss", "1460", "--ack-burst", nullptr };
+  const char* argv_k[] = { "discardall", "-K", nullptr };
+  Options opt;
+  optind = 0;  // getopt starts afresh (glibc)
+  CHECK(parse_options_or_exit(4, const_cast<char**>(argv_burst), "usage\n", 0, &opt,
+                              &kDiscardallOptions) == 4);
+  CHECK(ack_burst);
+  CHECK(mss_option == 1460);
+  ack_burst = false;
+  optind = 0;
+  CHECK(parse_options_or_exit(2, const_cast<char**>(argv_k), "usage\n", 0, &opt,
+                              &kDiscardallOptions) == 2);
+  CHECK(offload);
+  CHECK_FALSE(ack_burst);
+  optind = 0;
+  CHECK(std::string(kDiscardallOptions.help).find("--ack-burst") != std::string::npos);
+}
+
+TEST_CASE("discardall --ack-burst writes nothing for data segments until a flush, then one ACK "
+          "for all of them", "[step4][faster][ackburst]")
+{
+  OptionsSet set(1460, 128 * 1024, false);
+  ack_burst = true;
+  const std::vector<Bytes> capture = read_fixture("discardall.pcap");
+  const Exchange x = find_exchange(capture, TH_PUSH | TH_ACK);
+  const int len = x.input.tot_len() - x.input.iphdr_len() - x.input.tcp()->doff * 4;
+  REQUIRE(len > 0);
+  const uint32_t seq = ntohl(x.input.tcp()->seq);
+  Wire wire;
+  // Three segments back to back, as tun0's queue holds them: seq, seq +
+  // len, seq + 2 len (only TCP bytes change: tcp_input checks IP's checksum,
+  // not TCP's).
+  for (int i = 0; i < 3; ++i)
+  {
+    Packet segment = x.input;
+    put32(segment.data() + segment.iphdr_len() + 4, seq + i * len);
+    tcp_input(wire.fd, segment.data(), segment.payload(), segment.tot_len());
+    INFO("after segment " << i + 1);
+    CHECK(wire.written().empty());
+  }
+  CHECK(tun_flush());
+  const Bytes ack = wire.written();
+  REQUIRE_FALSE(ack.empty());
+  CHECK(wire.written().empty());  // one ACK, not three
+  CHECK(ip_checksum_ok(ack));
+  CHECK(tcp_checksum_ok(ack));
+  const Packet r(ack);
+  CHECK(r.tot_len() == 40);
+  CHECK(r.tcp()->ack == 1);
+  CHECK(ntohl(r.tcp()->ack_seq) == seq + 3 * len);  // the last byte of the third, plus one
+  CHECK(ntohl(r.tcp()->seq) == 123457);
+  CHECK(ntohs(r.tcp()->window) == 32768);  // 128 KiB >> 2
+
+  SECTION("the FIN+ACK after them is written at once, the kept ACK first")
+  {
+    tcp_input(wire.fd, x.input.data(), x.input.payload(), x.input.tot_len());
+    CHECK(wire.written().empty());
+    const Packet fin = find_tcp(capture, TH_FIN | TH_ACK);
+    tcp_input(wire.fd, fin.data(), fin.payload(), fin.tot_len());
+    const Bytes first = wire.written();
+    const Bytes second = wire.written();
+    REQUIRE(first.size() == 40);
+    REQUIRE(second.size() == 40);
+    CHECK(Packet(first).tcp()->fin == 0);
+    CHECK(ntohl(Packet(first).tcp()->ack_seq) == seq + len);
+    CHECK(Packet(second).tcp()->fin == 1);
+  }
+  SECTION("without --ack-burst each segment has its ACK at once, as in the article")
+  {
+    ack_burst = false;
+    tcp_input(wire.fd, x.input.data(), x.input.payload(), x.input.tot_len());
+    CHECK(wire.written() == answer(x.input));
+  }
+  tun_flush();  // nothing left for the next test, whatever happened
 }

@@ -7,6 +7,7 @@
 // payload byte for byte, and both checksums.  Each case uses a port of its
 // own, since echoall's connection table lives as long as the program.
 #include "faketcp.h"
+#include "tests/support/speed_options_set.h"  // OptionsSet
 #include "tooling/echoall_options.h"
 #include "tooling/siphash.h"
 
@@ -890,24 +891,6 @@ TEST_CASE("echoall drops a segment of a known connection that has no ACK", "[tcp
 
 namespace
 {
-
-// Sets the speed options as the command line would, and puts echoall's
-// defaults back when the test ends, whatever happens.
-struct OptionsSet
-{
-  OptionsSet(int mss, long window, bool offload_on)
-  {
-    mss_option = mss;
-    window_option = window;
-    offload = offload_on;
-  }
-  ~OptionsSet()
-  {
-    mss_option = 0;
-    window_option = 0;
-    offload = false;
-  }
-};
 
 // What Linux's SYN offers, with the window scale `shift`:
 // mss 1460, nop, nop, sackOK (no timestamps), nop, wscale SHIFT.

@@ -12,8 +12,20 @@ static const long kArticleWindow = 5000;
 static const struct option kLongOptions[] = {
   SPEED_LONG_OPTIONS,
   MTU_LONG_OPTION,
+  { "ack-burst", no_argument, nullptr, 'B' },
   { nullptr, 0, nullptr, 0 },
 };
+
+// --ack-burst ('B') here, the others as echoall takes them.
+static bool take_discardall_option(int c, const char* arg)
+{
+  if (c == 'B')
+  {
+    ack_burst = true;
+    return true;
+  }
+  return take_speed_option(c, arg);
+}
 
 const ExtraOptions kDiscardallOptions = {
   "K",
@@ -31,8 +43,13 @@ const ExtraOptions kDiscardallOptions = {
   "                   segments may carry N - 40 bytes without offload; implies\n"
   "                   --mss N-40 unless given   设置 tun0 的 MTU，不用卸载也能发大分节\n"
   "  -K               TUN offload (TUNSETOFFLOAD): read up to 64 KB at once; implies\n"
-  "                   --mss 1460 --window 4M unless given   TUN 卸载：一次读入至多 64 KB\n",
-  take_speed_option,
+  "                   --mss 1460 --window 4M unless given   TUN 卸载：一次读入至多 64 KB\n"
+  "  --ack-burst      one ACK per burst: acknowledge the segments waiting in tun0's\n"
+  "                   queue once, when it is empty, not each one (fewer ACKs than\n"
+  "                   RFC 5681 asks; -K does not imply it)\n"
+  "                   每批只确认一次：等 tun0 队列中的分节读完后再发一个 ACK，而不是每段一个\n"
+  "                   （比 RFC 5681 要求的少；-K 不包含此选项）\n",
+  take_discardall_option,
 };
 
 // ---------------------------------------------------------------- the SYN+ACK

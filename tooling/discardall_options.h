@@ -1,12 +1,13 @@
 // tooling/discardall_options.h - what discardall has beyond the article,
-// linked into discardall alone: --mss N, --window BYTES and -K, the three
-// things that take one stream from tens of MiB/s to near the kernel's own
-// speed (docs/faster.md).  Step 4 is discardall.cc, readable beside the
-// article without any of this; each option changes what the kernel sends,
-// and tcpdump -n -i tun0 shows it:
+// linked into discardall alone: --mss N, --window BYTES, --mtu N, -K and
+// --ack-burst, the things that take one stream from tens of MiB/s to near
+// the kernel's own speed (docs/faster.md).  Step 4 is discardall.cc,
+// readable beside the article without any of this; each option changes
+// what crosses tun0, and tcpdump -n -i tun0 shows it:
 //   ./discardall                             length 536, win 5000
 //   ./discardall --mss 1460 --window 256K    length 1460, options [mss 1460,nop,wscale 3]
 //   ./discardall -K                          length 64240 (44 x 1460), one read() each
+//   ./discardall --ack-burst                 one ACK after several data segments
 // With no option discardall's packets are the article's, byte for byte.
 #pragma once
 
@@ -17,8 +18,10 @@
 
 struct tcphdr;
 
-// --mss N, --window BYTES and -K, set by parse_options_or_exit through
-// kDiscardallOptions (the values: tooling/speed_options.h).
+// --mss N, --window BYTES, --mtu N, -K and --ack-burst, set by
+// parse_options_or_exit through kDiscardallOptions (the values:
+// tooling/speed_options.h).  --ack-burst makes discardall.cc write its ACKs
+// of data with tun_write_later (tooling/tunio.h).
 extern const ExtraOptions kDiscardallOptions;
 
 // The MSS we announce (0: none) and the window we offer in bytes, once the

@@ -12,6 +12,7 @@ int mss_option = 0;
 long window_option = 0;
 bool offload = false;
 int mtu_option = 0;
+bool ack_burst = false;  // set by discardall_options.cc, its only user
 
 // ---------------------------------------------------------------- command line
 

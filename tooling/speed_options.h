@@ -15,6 +15,7 @@ extern int mss_option;      // --mss N: 0 when not given
 extern long window_option;  // --window BYTES: 0 when not given
 extern bool offload;        // -K: tun_offload (tooling/tunio.h), up to 64 KB per read()
 extern int mtu_option;      // --mtu N (discardall): tun_mtu (tooling/tunio.h); 0 when not given
+extern bool ack_burst;       // --ack-burst (discardall): tun_write_later (tooling/tunio.h)
 
 // What -K gives when --mss or --window is not: the largest segment a
 // 1500-byte tun MTU carries (1500 - 20 - 20), and a window of 4 MiB.

@@ -3,6 +3,7 @@
 #include "tooling/tunio.h"
 
 #include <errno.h>     // program_invocation_short_name
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +11,11 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
 #include <linux/if_tun.h>
 
 static FILE* pcap_file = nullptr;  // --pcap, written by tun_read and tun_write
@@ -52,15 +57,25 @@ static void pcap_record(const void* buf, int len)
   fflush(pcap_file);  // so Wireshark can open the file while we run
 }
 
-int tun_read(int fd, void* buf, int size)
-{
-  int nread = static_cast<int>(read(fd, buf, size));
-  if (nread > 0)
-    pcap_record(buf, nread);
-  return nread;
-}
+// ---------------------------------------------------------------- --ack-burst
 
-bool tun_write(int fd, const void* buf, int len)
+// A bare ACK kept by tun_write_later, and the connection it belongs to.
+struct PendingAck
+{
+  int fd;
+  uint32_t saddr, daddr;   // as on the wire
+  uint16_t source, dest;   // as on the wire
+  uint32_t ack_seq;        // host byte order
+  int len;
+  unsigned char packet[64];  // 20 bytes of IP, 20 of TCP, room for options
+};
+
+static const int kMaxPending = 16;       // connections, a fixed array: no heap
+static PendingAck pending[kMaxPending];  // in the order they were first kept
+static int npending = 0;
+
+// write() of one packet, with its --pcap copy.
+static bool write_packet(int fd, const void* buf, int len)
 {
   pcap_record(buf, len);
   ssize_t nwritten = write(fd, buf, len);
@@ -70,6 +85,96 @@ bool tun_write(int fd, const void* buf, int len)
     return false;
   }
   return true;
+}
+
+bool tun_flush()
+{
+  bool ok = true;
+  for (int i = 0; i < npending; ++i)
+    ok = write_packet(pending[i].fd, pending[i].packet, pending[i].len) && ok;
+  npending = 0;
+  return ok;
+}
+
+// Reads the headers of `buf` into *ip and *tcp and returns true when it is
+// a bare ACK of ours that fits a slot: IPv4 (ihl*4 >= 20, tot_len == len),
+// TCP (20 <= doff*4), header lengths adding up to len (no payload), ACK
+// set, SYN, FIN and RST clear.  Checks each length before the header it
+// covers; reads by memcpy, so `buf` need not be aligned.
+static bool bare_ack(const void* buf, int len, struct iphdr* ip, struct tcphdr* tcp)
+{
+  const unsigned char* p = static_cast<const unsigned char*>(buf);
+  if (len < static_cast<int>(sizeof *ip) || len > static_cast<int>(sizeof pending[0].packet))
+    return false;
+  memcpy(ip, p, sizeof *ip);
+  const int iphdr_len = ip->ihl * 4;
+  if (ip->version != 4 || ip->protocol != IPPROTO_TCP || ntohs(ip->tot_len) != len ||
+      iphdr_len < static_cast<int>(sizeof *ip) || len - iphdr_len < static_cast<int>(sizeof *tcp))
+    return false;
+  memcpy(tcp, p + iphdr_len, sizeof *tcp);
+  return tcp->doff * 4 >= static_cast<int>(sizeof *tcp) && iphdr_len + tcp->doff * 4 == len &&
+         tcp->ack && !tcp->syn && !tcp->fin && !tcp->rst;
+}
+
+bool tun_write_later(int fd, const void* buf, int len)
+{
+  struct iphdr ip;
+  struct tcphdr tcp;
+  if (!bare_ack(buf, len, &ip, &tcp))
+    return tun_write(fd, buf, len);
+
+  const uint32_t ack_seq = ntohl(tcp.ack_seq);
+  int i = 0;
+  while (i < npending && !(pending[i].fd == fd && pending[i].saddr == ip.saddr &&
+                           pending[i].daddr == ip.daddr && pending[i].source == tcp.source &&
+                           pending[i].dest == tcp.dest))
+    ++i;
+  bool ok = true;
+  if (i == npending)  // a connection with nothing kept: the next free slot
+  {
+    if (npending == kMaxPending)
+      ok = tun_flush();  // the 17th: the 16 go first, then it is kept
+    i = npending++;
+    PendingAck& a = pending[i];
+    a.fd = fd;
+    a.saddr = ip.saddr;
+    a.daddr = ip.daddr;
+    a.source = tcp.source;
+    a.dest = tcp.dest;
+  }
+  else if (static_cast<int32_t>(ack_seq - pending[i].ack_seq) <= 0)
+  {
+    return true;  // acknowledges nothing the kept one does not (RFC 9293 3.4: wraps at 2^32)
+  }
+  pending[i].ack_seq = ack_seq;
+  pending[i].len = len;
+  memcpy(pending[i].packet, buf, len);
+  return ok;
+}
+
+// ---------------------------------------------------------------- read and write
+
+int tun_read(int fd, void* buf, int size)
+{
+  if (npending > 0)
+  {
+    // --ack-burst: the burst ends when nothing more waits in tun0's queue;
+    // its ACKs go before read() blocks.  When poll fails, they go too: an
+    // ACK a little early is harmless, one held while we block is not.
+    struct pollfd pfd = { fd, POLLIN, 0 };
+    if (poll(&pfd, 1, 0) <= 0)
+      tun_flush();
+  }
+  int nread = static_cast<int>(read(fd, buf, size));
+  if (nread > 0)
+    pcap_record(buf, nread);
+  return nread;
+}
+
+bool tun_write(int fd, const void* buf, int len)
+{
+  const bool flushed = tun_flush();
+  return write_packet(fd, buf, len) && flushed;
 }
 
 bool tun_offload(int fd, const char* dev)

@@ -10,6 +10,7 @@
 # stream and over 4 streams at once, to:
 #   discardall                    the article's SYN+ACK: no MSS option, win 5000
 #   discardall --mss --window     an MSS option and a large, scaled window
+#   discardall ... --ack-burst    the same, one ACK per burst of segments in tun0's queue
 #   discardall --mtu --window     tun0's MTU 9000, so segments of 8960 bytes, no offload
 #   discardall -K                 TUN offload: segments of up to 64 KB per read()
 #   loopback sink                 tests/bench/loopserver.cc on 127.0.0.1: read and drop
@@ -91,6 +92,7 @@ limit=$(( 60 + BYTES / 1048576 ))
 rows=(
   "discardall|tun sink|536|$BIN/discardall"
   "discardall --mss 1460 --window $WINDOW|tun sink|1460|$BIN/discardall --mss 1460 --window $WINDOW"
+  "discardall --mss 1460 --window $WINDOW --ack-burst|tun sink|1460|$BIN/discardall --mss 1460 --window $WINDOW --ack-burst"
   "discardall --mtu 9000 --window $MTU_WINDOW|tun sink|8960|$BIN/discardall --mtu 9000 --window $MTU_WINDOW"
   "discardall -K|tun sink|1460|$BIN/discardall -K"
   "loopback sink|loop sink||$BUILD/bench/loopserver 5001"
@@ -225,7 +227,8 @@ awk -F'|' -v OFS='|' '
 
 get() { awk -F'|' -v name="$1" -v n="$2" -v col="$3" '$1 == name && $2 == n { print $col }' "$table"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-mss_name=$(awk -F'|' '$1 ~ /^discardall --mss/ { print $1; exit }' "$table")
+mss_name=$(awk -F'|' '$1 ~ /^discardall --mss/ && $1 !~ /--ack-burst/ { print $1; exit }' "$table")
+burst_name=$(awk -F'|' '$1 ~ /^discardall --mss.*--ack-burst/ { print $1; exit }' "$table")
 mtu_name=$(awk -F'|' '$1 ~ /^discardall --mtu/ { print $1; exit }' "$table")
 
 mkdir -p "$OUT"
@@ -265,6 +268,7 @@ mkdir -p "$OUT"
   echo
   echo "- discardall -K / loopback sink: $(ratio "$(get 'discardall -K' "$one" 4)" "$(get 'loopback sink' "$one" 4)")"
   echo "- discardall with MSS and window / discardall as in the article: $(ratio "$(get "$mss_name" "$one" 4)" "$(get discardall "$one" 4)")"
+  echo "- discardall with MSS, window and one ACK per burst / discardall as in the article: $(ratio "$(get "$burst_name" "$one" 4)" "$(get discardall "$one" 4)")"
   echo "- discardall with a 9000-byte MTU and window, no offload / discardall as in the article: $(ratio "$(get "$mtu_name" "$one" 4)" "$(get discardall "$one" 4)")"
   echo "- discardall -K / discardall as in the article: $(ratio "$(get 'discardall -K' "$one" 4)" "$(get discardall "$one" 4)")"
   echo "- echoall / loopback echo: $(ratio "$(get echoall "$one" 4)" "$(get 'loopback echo' "$one" 4)");" \

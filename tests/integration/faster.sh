@@ -5,6 +5,8 @@
 #   discardall --mss 1460 --window 256K    segments of 1460 bytes
 #   discardall --mtu 9000 --window 512K    segments of 8960 bytes, no offload
 #   discardall -K                          reads larger than tun0's MTU (1500)
+#   discardall --mss 1460 --window 128K --ack-burst
+#                                          fewer ACKs than data segments (tcpdump)
 # and in each, the stream arrives complete: the kernel's bytes_acked (ss -ti)
 # is every byte sent, and the data segments the program printed cover every
 # byte, in order, with no gap.
@@ -40,11 +42,16 @@ drained() {
 
 # one NAME SYNACK_OPTIONS LARGEST_SEGMENT ARGS...: 1 MiB through discardall ARGS.
 # SYNACK_OPTIONS is what tcpdump prints between the SYN+ACK's "win W, " and
-# "length 0" (empty: no options); LARGEST_SEGMENT an extended regex.
+# "length 0" (empty: no options); LARGEST_SEGMENT an extended regex.  With
+# CAPTURE=FILE, tcpdump -i tun0 runs beside it, writing FILE, until the
+# connection is closed.
 one() {
   local name=$1 synack=$2 largest=$3
   shift 3
   start_prog discardall --pcap "$T_DIR/$name.pcap" "$@" || return
+  # -s 96: headers only, and -B 32768 (KiB): a buffer that holds a burst,
+  # so that tcpdump keeps up (with neither it dropped 2 packets in 3 here).
+  [ -n "${CAPTURE:-}" ] && start_tcpdump "$CAPTURE" -s 96 -B 32768
   open_client 192.168.0.2 9
   if ! wait_for 5 is_estab "$peer"; then
     fail "$name: nc 192.168.0.2 9 is established" "ss -tn shows '$(ss -Htn dst "$peer")'" "$CLIENT_LOG"
@@ -75,6 +82,7 @@ one() {
   close_client
   check "$name: closing nc gets our FIN back (nc exits)" "nc still running" \
     wait_for 5 not_running "$CLIENT_PID"
+  [ -n "${CAPTURE:-}" ] && stop_tcpdump
   rm -f "$T_DIR/client-192.168.0.2-9"  # the fifo, for the next one
 }
 
@@ -89,6 +97,23 @@ one "discardall --mss 1460 --window 256K" "mss 1460,nop,wscale 3" "1460" --mss 1
 check "discardall --mss 1460 --window 256K: its ACKs say win 32768 (x 8 = 256 KiB)" "missing" \
   grep -qE '192\.168\.0\.2\.9 > 192\.168\.0\.1\.[0-9]+: Flags \[\.\], ack [0-9]+, win 32768, length 0$' \
   <(tcpdump -n -r "$T_DIR/discardall --mss 1460 --window 256K.pcap" 2>/dev/null)
+stop_prog
+
+# --ack-burst: one ACK for the segments that wait in tun0's queue, so
+# tcpdump on tun0 shows fewer of our ACKs than the sender's data segments.
+name="discardall --mss 1460 --window 128K --ack-burst"
+CAPTURE=$T_DIR/ackburst-tun0.pcap one "$name" "mss 1460,nop,wscale 2" "1460" \
+  --mss 1460 --window 128K --ack-burst
+tcpdump -n -r "$T_DIR/ackburst-tun0.pcap" 2>/dev/null > "$T_DIR/ackburst-tun0.txt"
+data=$(count '^[0-9:.]+ IP 192\.168\.0\.1\.[0-9]+ > 192\.168\.0\.2\.9: Flags \[P?\.\], seq .*length [1-9]' "$T_DIR/ackburst-tun0.txt")
+acks=$(count '^[0-9:.]+ IP 192\.168\.0\.2\.9 > 192\.168\.0\.1\.[0-9]+: Flags \[\.\], ack .*length 0$' "$T_DIR/ackburst-tun0.txt")
+dropped=$(sed -nE 's/^([0-9]+) packets? dropped by kernel.*/\1/p' "$T_DIR/tcpdump.err")
+if [ "$data" -gt 0 ] && [ "$acks" -gt 0 ] && [ "$acks" -lt "$data" ]; then
+  pass "$name: tcpdump -i tun0 shows $acks ACKs from 192.168.0.2 for $data data segments from the sender (tcpdump dropped ${dropped:-0})"
+else
+  fail "$name: fewer ACKs than data segments" "tcpdump -i tun0 shows $acks ACKs for $data data segments" \
+    "$T_DIR/ackburst-tun0.txt"
+fi
 stop_prog
 
 # --mtu 9000: tun0's MTU (ip link show tun0), and segments of 8960 bytes.
@@ -129,6 +154,6 @@ bad --window 0
 bad --window 2G
 bad --mtu 67
 bad --mtu 65536
-check "discardall -h: describes --mss, --window and -K" "missing" \
-  sh -c "'$FAKETCP_BIN/discardall' -h | grep -q -- '--window BYTES' && '$FAKETCP_BIN/discardall' -h | grep -q -- '-K '"
+check "discardall -h: describes --mss, --window, -K and --ack-burst" "missing" \
+  sh -c "'$FAKETCP_BIN/discardall' -h | grep -q -- '--window BYTES' && '$FAKETCP_BIN/discardall' -h | grep -q -- '-K ' && '$FAKETCP_BIN/discardall' -h | grep -q -- '--ack-burst '"
 finish
