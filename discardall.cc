@@ -119,6 +119,8 @@ int main(int argc, char* argv[])
   Options opt;
   parse_options_or_exit(argc, argv, kUsage, 0, &opt, &kDiscardallOptions);
   setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
+  if (ack_burst)
+    tun_buffer_console();  // --ack-burst: the lines too, one write() per burst
 
   int fd = tun_alloc(opt.ifname, opt.hostaddr);
   if (fd < 0)

@@ -10,6 +10,8 @@
 #include "tooling/tunio.h"
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -206,6 +208,43 @@ TEST_CASE("tun_read writes the kept ACKs when nothing waits to be read, not befo
   // Then the queue is empty: the ACK goes before the read.
   CHECK(tun_read(wire.fd, buf, sizeof buf) < 0);  // EAGAIN: nothing queued
   CHECK(all_written(wire) == std::vector<std::string>{ "port 9 ack 1461" });
+}
+
+TEST_CASE("tun_buffer_console: the console lines wait like the ACKs, and go when nothing "
+          "waits to be read", "[tunio][ackburst]")
+{
+  Wire wire;
+  REQUIRE(fcntl(wire.fd, F_SETFL, fcntl(wire.fd, F_GETFL) | O_NONBLOCK) == 0);
+  // stdout into a pipe of ours for the test, then back.
+  int console[2];
+  REQUIRE(pipe2(console, O_NONBLOCK) == 0);
+  fflush(stdout);
+  const int saved = dup(STDOUT_FILENO);
+  dup2(console[1], STDOUT_FILENO);
+  tun_buffer_console();
+  auto shown = [&] {
+    char text[256];
+    const ssize_t n = read(console[0], text, sizeof text);
+    return n > 0 ? std::string(text, n) : std::string();
+  };
+  printf("IP 192.168.0.1.40000 > 192.168.0.2.9: Flags [S], seq 1, win 64240, length 0\n");
+  const Bytes segment = tcp_packet(40000, 0, TH_ACK | TH_PUSH, 100);
+  wire.deliver(segment);
+  unsigned char buf[2048];
+  const int first = tun_read(wire.fd, buf, sizeof buf);  // a segment waited: the line too
+  const std::string before = shown();
+  const int second = tun_read(wire.fd, buf, sizeof buf);  // nothing waits: the line goes
+  const std::string after = shown();
+  fflush(stdout);
+  setvbuf(stdout, nullptr, _IOLBF, 0);
+  dup2(saved, STDOUT_FILENO);
+  close(saved);
+  close(console[0]);
+  close(console[1]);
+  CHECK(first == static_cast<int>(segment.size()));
+  CHECK(before == "");
+  CHECK(second < 0);  // EAGAIN
+  CHECK(after == "IP 192.168.0.1.40000 > 192.168.0.2.9: Flags [S], seq 1, win 64240, length 0\n");
 }
 
 TEST_CASE("tun_write_later keeps at most 16 connections: the 17th writes the 16 first",

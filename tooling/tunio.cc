@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdio_ext.h>  // __fpending: bytes a stdio buffer holds
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -154,16 +155,28 @@ bool tun_write_later(int fd, const void* buf, int len)
 
 // ---------------------------------------------------------------- read and write
 
+static bool console_buffered = false;  // tun_buffer_console
+
+void tun_buffer_console()
+{
+  setvbuf(stdout, nullptr, _IOFBF, 1 << 16);
+  console_buffered = true;
+}
+
 int tun_read(int fd, void* buf, int size)
 {
-  if (npending > 0)
+  if (npending > 0 || (console_buffered && __fpending(stdout) > 0))
   {
     // --ack-burst: the burst ends when nothing more waits in tun0's queue;
-    // its ACKs go before read() blocks.  When poll fails, they go too: an
-    // ACK a little early is harmless, one held while we block is not.
+    // its ACKs go before read() blocks, and so do the console lines that
+    // tun_buffer_console keeps.  When poll fails, they go too: an ACK or a
+    // line a little early is harmless, one held while we block is not.
     struct pollfd pfd = { fd, POLLIN, 0 };
     if (poll(&pfd, 1, 0) <= 0)
+    {
+      fflush(stdout);
       tun_flush();
+    }
   }
   int nread = static_cast<int>(read(fd, buf, size));
   if (nread > 0)

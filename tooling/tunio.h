@@ -42,6 +42,12 @@ bool tun_write(int fd, const void* buf, int len);
 // stops when its window is full, so the queue empties (docs/faster.md).
 bool tun_write_later(int fd, const void* buf, int len);
 
+// --ack-burst: stdout becomes fully buffered, and tun_read writes what it
+// holds when it writes the kept ACKs, before it waits: one write() per burst
+// for the console lines too, instead of one per line.  Call it before the
+// first line is printed.
+void tun_buffer_console();
+
 // Writes the ACKs tun_write_later kept, now.  Returns false when a write
 // failed.
 bool tun_flush();
