@@ -1,7 +1,7 @@
 // echoclient - round-trips bytes through an echo server and checks every one,
 // the client that the echoall (step 6) tests run.
 //
-//   tests/bin/echoclient [-n CLIENTS] [-s BYTES] [-t SECONDS] ADDR PORT
+//   tests/bin/echoclient [-n CLIENTS] [-s BYTES] [-t SECONDS] [-p] ADDR PORT
 //
 // Opens CLIENTS connections (default 1) at once, writes BYTES bytes (default
 // 1048576) of a different pseudo-random stream on each while reading the
@@ -10,11 +10,19 @@
 // time matters: a client that writes everything before reading deadlocks
 // against any echo server once both directions' buffers are full.
 //
+// -p: a reader that pauses.  Each client writes but reads nothing until the
+// process gets SIGUSR1: its receive queue fills with the echo, its window
+// falls to 0, and the server's writes must wait.  It keeps writing all the
+// while, so the zero window is certain, not a race with how much was queued
+// when reading stopped (tests/integration/echoall.sh sends the signal once
+// the server has seen "win 0").
+//
 // Prints one line, e.g.
 //   echoclient: 100 clients, 10240000 bytes sent, 10240000 bytes back and equal, 0.84 s
 // and exits 0; or names the first client that went wrong and exits 1.
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +46,9 @@ struct Client
   bool done = false;  // end of file after every byte
 };
 
+static volatile sig_atomic_t paused = 0;  // -p, until SIGUSR1
+static void resume(int) { paused = 0; }
+
 static double now()
 {
   struct timespec ts;
@@ -48,8 +59,9 @@ static double now()
 static void usage_exit(int status)
 {
   fprintf(status ? stderr : stdout,
-          "usage: echoclient [-n CLIENTS] [-s BYTES] [-t SECONDS] ADDR PORT\n"
-          "  CLIENTS connections at once, each writes BYTES and checks the echo.\n");
+          "usage: echoclient [-n CLIENTS] [-s BYTES] [-t SECONDS] [-p] ADDR PORT\n"
+          "  CLIENTS connections at once, each writes BYTES and checks the echo.\n"
+          "  -p: read nothing until SIGUSR1 (a reader that pauses).\n");
   exit(status);
 }
 
@@ -92,13 +104,14 @@ int main(int argc, char* argv[])
   long size = 1048576;
   double seconds = 30;
   int c;
-  while ((c = getopt(argc, argv, "hn:s:t:")) != -1)
+  while ((c = getopt(argc, argv, "hn:s:t:p")) != -1)
   {
     switch (c)
     {
       case 'n': nclients = static_cast<int>(number(optarg, 1, 10000, 'n')); break;
       case 's': size = number(optarg, 0, 1L << 30, 's'); break;
       case 't': seconds = static_cast<double>(number(optarg, 1, 3600, 't')); break;
+      case 'p': paused = 1; break;
       case 'h': usage_exit(0); break;
       default: usage_exit(2);
     }
@@ -114,6 +127,9 @@ int main(int argc, char* argv[])
     fprintf(stderr, "echoclient: %s is not an IPv4 address\n", argv[optind]);
     usage_exit(2);
   }
+
+  if (paused)
+    signal(SIGUSR1, resume);
 
   std::vector<Client> clients(nclients);
   for (int i = 0; i < nclients; ++i)
@@ -156,7 +172,7 @@ int main(int argc, char* argv[])
     {
       const Client& cl = clients[i];
       pfds[i].fd = cl.done ? -1 : cl.fd;
-      pfds[i].events = POLLIN | (cl.shut ? 0 : POLLOUT);
+      pfds[i].events = (paused ? 0 : POLLIN) | (cl.shut ? 0 : POLLOUT);
       pfds[i].revents = 0;
     }
     if (poll(pfds.data(), nclients, 100) < 0 && errno != EINTR)
@@ -192,7 +208,7 @@ int main(int argc, char* argv[])
           cl.shut = true;
         }
       }
-      if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR))
+      if (!paused && (pfds[i].revents & (POLLIN | POLLHUP | POLLERR)))
       {
         ssize_t n = read(cl.fd, buf.data(), buf.size());
         if (n < 0 && errno != EAGAIN)
