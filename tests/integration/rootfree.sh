@@ -32,6 +32,11 @@ mkdir "$work/scripts"
 cp "$FAKETCP_BIN/icmpecho" "$FAKETCP_BIN/rejectall" "$work/"
 cp scripts/netns "$work/scripts/"
 install -d -o 65534 -g 65534 "$work/out"   # where nobody writes what the step printed
+# nobody's runtime files (scripts/netns's records, the demo's tmux server)
+# in this test's own directory, not /tmp: another run of the suite at the
+# same time has its own.
+install -d -o 65534 -g 65534 -m 700 "$work/run"
+export XDG_RUNTIME_DIR=$work/run TMUX_TMPDIR=$work/run
 host_tun_before=$(stat -c '%a %t:%T' /dev/net/tun)
 host_links_before=$(ip -o link show | cut -d: -f2 | sort | tr -d ' \n')
 
