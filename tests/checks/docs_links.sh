@@ -22,21 +22,7 @@ cd "$(dirname "$0")/../.." || exit 1
 failed=0
 fail() { echo "FAIL $*"; failed=1; }
 
-# Normalises a path: a/b/../c -> a/c, ./a -> a.
-normpath()
-{
-  local IFS=/ part out=()
-  for part in $1; do
-    case $part in
-      ''|.) ;;
-      ..) [ ${#out[@]} -gt 0 ] && unset 'out[${#out[@]}-1]' ;;
-      *) out+=("$part") ;;
-    esac
-  done
-  local joined
-  joined=$(printf '%s/' "${out[@]}")
-  echo "${joined%/}"
-}
+. tests/checks/docs_lib.sh   # normpath
 
 # Prints "text<TAB>target" for each markdown link or image in a page, outside
 # fenced code blocks.

@@ -46,19 +46,7 @@ for page in "${pages[@]}"; do
 done
 
 # Reachable: a walk over the links between pages, from docs/README.md.
-normpath() {
-  local IFS=/ part out=()
-  for part in $1; do
-    case $part in
-      ''|.) ;;
-      ..) [ ${#out[@]} -gt 0 ] && unset 'out[${#out[@]}-1]' ;;
-      *) out+=("$part") ;;
-    esac
-  done
-  local joined
-  joined=$(printf '%s/' "${out[@]}")
-  echo "${joined%/}"
-}
+. tests/checks/docs_lib.sh   # normpath
 declare -A seen=([docs/README.md]=1)
 queue=(docs/README.md)
 while [ ${#queue[@]} -gt 0 ]; do
