@@ -92,7 +92,7 @@ $(filter $(BUILD)/tests/connectmany_%,$(UNIT_TESTS)): $(BUILD)/connectmany.step.
 $(BUILD)/tests/options_unittest: $(BUILD)/connectmany.step.o $(CONNECTMANY_OPTIONS)
 $(filter $(BUILD)/tests/echoall_%,$(UNIT_TESTS)):     $(BUILD)/echoall.step.o $(ECHOALL_OPTIONS)
 
-$(BINPREFIX)tests/bin/%: tests/tools/%.cc tests/support/reference.h
+$(BINPREFIX)tests/bin/%: tests/tools/%.cc tests/support/reference.h tests/support/rawsock.h
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 

@@ -43,6 +43,7 @@
 
 // Bytes, put16 and the RFC 1071 checksum: the tests' own, kept apart from
 // faketcp.cc on purpose (a test tool should not share the code it tests).
+#include "tests/support/rawsock.h"
 #include "tests/support/reference.h"
 
 static uint32_t g_saddr, g_daddr;  // network byte order
@@ -239,41 +240,15 @@ int main(int argc, char* argv[])
   if (inet_pton(AF_INET, argv[optind + 1], &g_daddr) != 1)
     usage();
 
-  const unsigned ifindex = if_nametoindex(ifname);
-  if (ifindex == 0)
-  {
-    fprintf(stderr, "rawsend: no interface %s: %s (start the program first)\n", ifname,
-            strerror(errno));
+  TunSockets sock;
+  if (!tun_sockets_open("rawsend", ifname, &sock))
     return 1;
-  }
-  int raw = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);  // IPPROTO_RAW implies IP_HDRINCL
-  int packet = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
-  if (raw < 0 || packet < 0)
-  {
-    fprintf(stderr, "rawsend: socket: %s (needs CAP_NET_RAW: run as root in a namespace)\n",
-            strerror(errno));
-    return 1;
-  }
-  // Our source address: the one the device has (192.168.0.1 by default).
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
-  if (ioctl(raw, SIOCGIFADDR, &ifr) < 0)
-  {
-    fprintf(stderr, "rawsend: SIOCGIFADDR %s: %s\n", ifname, strerror(errno));
-    return 1;
-  }
-  memcpy(&g_saddr, &reinterpret_cast<struct sockaddr_in*>(&ifr.ifr_addr)->sin_addr, 4);
+  g_saddr = sock.addr;  // our source address: the one the device has (192.168.0.1 by default)
 
   struct sockaddr_in to;
   memset(&to, 0, sizeof to);
   to.sin_family = AF_INET;
   to.sin_addr.s_addr = g_daddr;
-  struct sockaddr_ll dev;
-  memset(&dev, 0, sizeof dev);
-  dev.sll_family = AF_PACKET;
-  dev.sll_protocol = htons(ETH_P_IP);
-  dev.sll_ifindex = static_cast<int>(ifindex);
 
   const std::vector<Case> cases = make_cases();
   long sent = 0, failed = 0, via_raw = 0, via_packet = 0;
@@ -283,11 +258,11 @@ int main(int argc, char* argv[])
     {
       ssize_t n;
       if (k.way == kHdrincl)
-        n = sendto(raw, k.bytes.data(), k.bytes.size(), 0,
+        n = sendto(sock.raw, k.bytes.data(), k.bytes.size(), 0,
                    reinterpret_cast<const struct sockaddr*>(&to), sizeof to);
       else
-        n = sendto(packet, k.bytes.data(), k.bytes.size(), 0,
-                   reinterpret_cast<const struct sockaddr*>(&dev), sizeof dev);
+        n = sendto(sock.packet, k.bytes.data(), k.bytes.size(), 0,
+                   reinterpret_cast<const struct sockaddr*>(&sock.dev), sizeof sock.dev);
       if (n != static_cast<ssize_t>(k.bytes.size()))
       {
         if (r == 0)

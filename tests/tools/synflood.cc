@@ -38,6 +38,7 @@
 #include <sys/socket.h>
 
 // put16/put32 and the RFC 1071 checksum: the tests' own (tests/support).
+#include "tests/support/rawsock.h"
 #include "tests/support/reference.h"
 
 static uint64_t rng_state;
@@ -132,26 +133,11 @@ int main(int argc, char* argv[])
   if (argc - optind != 1)
     usage();
   const char* ifname = argv[optind];
-  const unsigned ifindex = if_nametoindex(ifname);
-  if (ifindex == 0)
-  {
-    fprintf(stderr, "synflood: no interface %s: %s (start the program first)\n", ifname,
-            strerror(errno));
+  TunSockets sock;
+  if (!tun_sockets_open("synflood", ifname, &sock))
     return 1;
-  }
-  const int raw = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);  // IPPROTO_RAW implies IP_HDRINCL
-  const int packet = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
-  if (raw < 0 || packet < 0)
-  {
-    fprintf(stderr, "synflood: socket: %s (needs CAP_NET_RAW: run as root in a namespace)\n",
-            strerror(errno));
-    return 1;
-  }
-  struct sockaddr_ll dev;
-  memset(&dev, 0, sizeof dev);
-  dev.sll_family = AF_PACKET;
-  dev.sll_protocol = htons(ETH_P_IP);
-  dev.sll_ifindex = static_cast<int>(ifindex);
+  const int raw = sock.raw, packet = sock.packet;
+  struct sockaddr_ll& dev = sock.dev;
   if (bind(packet, reinterpret_cast<struct sockaddr*>(&dev), sizeof dev) < 0)
   {
     fprintf(stderr, "synflood: bind to %s: %s\n", ifname, strerror(errno));
@@ -164,12 +150,7 @@ int main(int argc, char* argv[])
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
-  if (ioctl(raw, SIOCGIFADDR, &ifr) < 0)
-  {
-    fprintf(stderr, "synflood: SIOCGIFADDR %s: %s\n", ifname, strerror(errno));
-    return 1;
-  }
-  const uint32_t ours = ntohl(reinterpret_cast<struct sockaddr_in*>(&ifr.ifr_addr)->sin_addr.s_addr);
+  const uint32_t ours = ntohl(sock.addr);
   if (ioctl(raw, SIOCGIFNETMASK, &ifr) < 0)
   {
     fprintf(stderr, "synflood: SIOCGIFNETMASK %s: %s\n", ifname, strerror(errno));
