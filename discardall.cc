@@ -128,9 +128,7 @@ int main(int argc, char* argv[])
     fprintf(stderr, "tunnel interface allocation failed\n");
     exit(1);
   }
-  if (offload && !tun_offload(fd, opt.ifname))  // -K
-    exit(1);
-  if (mtu_option && !tun_mtu(opt.ifname, mtu_option))  // --mtu N
+  if (!tun_speed_setup(fd, opt.ifname))  // -K, --mtu N, --window (docs/faster.md)
     exit(1);
   printf("allocated tunnel interface %s\n", opt.ifname);
 

@@ -496,7 +496,7 @@ int main(int argc, char* argv[])
     fprintf(stderr, "tunnel interface allocation failed\n");
     exit(1);
   }
-  if (offload && !tun_offload(fd, opt.ifname))  // -K
+  if (!tun_speed_setup(fd, opt.ifname))  // -K, --window (docs/faster.md)
     exit(1);
   printf("allocated tunnel interface %s\n", opt.ifname);
 

@@ -8,6 +8,12 @@
 #include <string.h>
 #include <netinet/tcp.h>
 
+#include "tooling/tunio.h"  // tun_offload, tun_mtu, tun_txqueuelen
+
+// The window the program offers, in bytes: its own (discardall_options.cc,
+// echoall_options.cc), once the defaults of -K and --mtu are applied.
+long window_bytes();
+
 int mss_option = 0;
 long window_option = 0;
 bool offload = false;
@@ -147,4 +153,18 @@ int synack_options_write(const struct tcphdr* syn, int mss, int shift, unsigned 
     len += sizeof option;
   }
   return len;
+}
+
+bool tun_speed_setup(int fd, const char* dev)
+{
+  if (offload && !tun_offload(fd, dev))  // -K
+    return false;
+  if (mtu_option && !tun_mtu(dev, mtu_option))  // --mtu N
+    return false;
+  const long kDefaultQueue = 500;  // packets: ip link show tun0 says qlen 500
+  const long segment = offload ? 65536 : (mtu_option ? mtu_option : 1500) - 40;
+  const long packets = 4 * window_bytes() / segment;
+  if (packets > kDefaultQueue && !tun_txqueuelen(dev, static_cast<int>(packets < 65536 ? packets : 65536)))
+    return false;
+  return true;
 }

@@ -31,6 +31,19 @@ constexpr long kOffloadWindow = 4L << 20;
 // The entry for --mtu (its letter 'U'), which discardall alone has.
 #define MTU_LONG_OPTION { "mtu", required_argument, nullptr, 'U' }
 
+// What -K, --mtu N and --window ask of the tun device once it is up: TUN
+// offload (tun_offload), its MTU (tun_mtu), and a queue that holds the
+// window (tun_txqueuelen).  tun0's queue is where the kernel keeps what it
+// sends us until we read it: 500 packets by default, 730 KB of 1460-byte
+// segments.  A window is a promise of that much room (RFC 9293 section
+// 3.8.6: the sequence numbers the receiver "is currently prepared to
+// accept"); a sender that fills a larger one overflows the queue, and each
+// segment dropped there is a hole that a sender without SACK (we offer none)
+// repairs one round trip, or one timeout, at a time: a few drops of a 4 MiB
+// window stalled streams for 20 s and more.  So the queue gets room for four
+// windows of full-sized segments.  Returns false after printing why.
+bool tun_speed_setup(int fd, const char* dev);
+
 // Takes 'M' (--mss), 'W' (--window), 'K' (-K) or 'U' (--mtu).  Returns false after
 // printing what is wrong with arg, or when c is none of them.
 bool take_speed_option(int c, const char* arg);

@@ -208,6 +208,26 @@ bool tun_offload(int fd, const char* dev)
   return true;
 }
 
+bool tun_txqueuelen(const char* dev, int packets)
+{
+  int sock = socket(AF_INET, SOCK_DGRAM, 0);
+  if (sock < 0)
+  {
+    fprintf(stderr, "%s: socket: %s\n", program_invocation_short_name, strerror(errno));
+    return false;
+  }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
+  ifr.ifr_qlen = packets;
+  const bool ok = ioctl(sock, SIOCSIFTXQLEN, &ifr) == 0;
+  if (!ok)
+    fprintf(stderr, "%s: ioctl SIOCSIFTXQLEN %d on %s: %s (a smaller --window needs none)\n",
+            program_invocation_short_name, packets, dev, strerror(errno));
+  close(sock);
+  return ok;
+}
+
 bool tun_mtu(const char* dev, int mtu)
 {
   // ip link set DEV mtu N: an interface's MTU is set through any socket.

@@ -52,6 +52,11 @@ void tun_buffer_console();
 // failed.
 bool tun_flush();
 
+// ip link set DEV txqueuelen N (SIOCSIFTXQLEN): how many packets the kernel
+// may queue on the device for us to read before it drops the next.
+// Returns false after printing why when the kernel refuses.
+bool tun_txqueuelen(const char* dev, int packets);
+
 // Opens path as the capture file (pcap, link type RAW: packets start with
 // their IP header) that every later tun_read and tun_write copy into.
 // Returns false after printing why it could not.

@@ -44,10 +44,12 @@ REPEAT=${BENCH_REPEAT:-3}
 STREAMS=${BENCH_STREAMS:-1 4}
 OUT=${BENCH_OUT:-docs/bench}
 # The window of the --mss/--window row: 128 KiB, 90 segments of 1460 bytes;
-# four streams have 359 in flight, inside the 500 packets tun0 queues
-# (txqueuelen).  At 256 KiB four streams overflow that queue: the kernel
-# drops segments, and discardall, stateless, acknowledges past the gap (a
-# run with drops counts as failed, below).
+# four streams have 359 in flight, inside the 500 packets tun0 queues by
+# default (txqueuelen).  A larger --window makes the programs lengthen the
+# queue to four windows (tun_speed_setup, tooling/speed_options.h), but the
+# rows of the committed run stay comparable at 128K.  A run in which tun0
+# dropped packets still counts as failed, below: discardall, stateless,
+# acknowledges past the gap.
 WINDOW=${BENCH_WINDOW:-128K}
 # The same for the --mtu 9000 row: 512 KiB is 59 segments of 8960 bytes,
 # four streams 235.

@@ -9,6 +9,7 @@
 #   ss -tan afterwards              every connection closed both ways
 #   echoall -K                      1 MB, 16 MiB and the 100 clients again, with TUN
 #                                   offload: reads and echoes larger than the MTU
+#   echoall --window 4M             64 MiB over 4 streams, a queue for the window
 #
 # The figures (bytes compared, seconds, the kernel's retransmissions) are
 # printed, never asserted: timings on a shared machine are noise.
@@ -166,5 +167,23 @@ if grep -q '^bad packet\|^write ' "$PROG_LOG"; then
 else
   pass "echoall -K: echoall printed no bad packet and no refused write ($(grep -c '^IP ' "$PROG_LOG") segments)"
 fi
+
+# 8. --window 4M without -K: 1460-byte segments, so a window holds 2,873 of
+#    them, more than tun0's default queue of 500.  tun_speed_setup gives the
+#    queue room for four windows; with 500, segments were dropped there and
+#    streams stalled for 20 s and more (a hole at a time, no SACK).
+stop_prog
+start_prog echoall --window 4M || finish
+qlen=$(ip link show tun0 | grep -o 'qlen [0-9]*' | cut -d' ' -f2)
+want=$(( 4 * 4194304 / 1460 ))
+check "echoall --window 4M: tun0's queue holds four windows of 1460-byte segments (qlen ${qlen:-?}, want $want)" \
+  "ip link show tun0 says qlen ${qlen:-?}" test "${qlen:-0}" -ge "$want"
+d0=$(tun_drops)
+if timeout 60 "$TOOLS/tcpsend" -e 192.168.0.2 7 67108864 4 > "$T_DIR/tcpsend.out" 2>&1; then
+  pass "echoall --window 4M: $(cat "$T_DIR/tcpsend.out")"
+else
+  fail "echoall --window 4M: tcpsend -e 64 MiB over 4 streams" "$(head -n 4 "$T_DIR/tcpsend.out"); tun0's queue ${qlen:-?} packets" "$PROG_LOG"
+fi
+info "tun0 dropped $(( $(tun_drops) - d0 )) packets meanwhile"
 
 finish
