@@ -51,17 +51,20 @@ run_as() {
   session "$@"
   out=$XDG_RUNTIME_DIR   # what the shells write, where WHO may write
   if ! wait_for 10 shows netns:0.0 '^\(faketcp netns\) '; then
-    tmx capture-pane -p >"$out/pane" 2>&1; fail "$name: prompt" "no '(faketcp netns)' prompt in 10 s" "$out/pane"
+    tmx capture-pane -p -t netns:0.0 >"$out/pane" 2>&1; fail "$name: prompt" "no '(faketcp netns)' prompt in 10 s" "$out/pane"
     tmx kill-server; return
   fi
   pass "$name: 'scripts/netns bash' has the prompt '(faketcp netns) ...'"
   type_in netns:0.0 "readlink /proc/self/ns/pid > $out/pidns-$who"
   type_in netns:0.0 './icmpecho &'
+  # As a student does: ping once icmpecho has said it has tun0 (typed at
+  # once, a loaded machine let ping find no route yet).
+  wait_for 10 shows netns:0.0 '^allocated tunnel interface tun0'
   type_in netns:0.0 'ping -c 2 192.168.0.2'
   if wait_for 10 shows netns:0.0 '2 packets transmitted, 2 received'; then
     pass "$name: the page's block './icmpecho &', 'ping -c 2 192.168.0.2' gives 2 received"
   else
-    tmx capture-pane -p >"$out/pane"; fail "$name: ping" "no '2 received' in 10 s" "$out/pane"
+    tmx capture-pane -p -t netns:0.0 >"$out/pane"; fail "$name: ping" "no '2 received' in 10 s" "$out/pane"
   fi
   # A second terminal, 'scripts/netns --join': the same tun0, the same prompt.
   tmx new-window -d -t netns:1 scripts/netns --join
