@@ -208,7 +208,11 @@ bool tun_offload(int fd, const char* dev)
   return true;
 }
 
-bool tun_txqueuelen(const char* dev, int packets)
+// ip link set DEV ... N: sets an int of the interface (ifr_mtu and ifr_qlen
+// are the same int of struct ifreq's union) through any socket.  Prints
+// what failed, with `fix`, and returns false when the kernel refuses.
+static bool link_set(const char* dev, unsigned long request, const char* request_name, int value,
+                     const char* fix)
 {
   int sock = socket(AF_INET, SOCK_DGRAM, 0);
   if (sock < 0)
@@ -219,32 +223,21 @@ bool tun_txqueuelen(const char* dev, int packets)
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
-  ifr.ifr_qlen = packets;
-  const bool ok = ioctl(sock, SIOCSIFTXQLEN, &ifr) == 0;
+  ifr.ifr_ifru.ifru_ivalue = value;
+  const bool ok = ioctl(sock, request, &ifr) == 0;
   if (!ok)
-    fprintf(stderr, "%s: ioctl SIOCSIFTXQLEN %d on %s: %s (a smaller --window needs none)\n",
-            program_invocation_short_name, packets, dev, strerror(errno));
+    fprintf(stderr, "%s: ioctl %s %d on %s: %s (%s)\n",
+            program_invocation_short_name, request_name, value, dev, strerror(errno), fix);
   close(sock);
   return ok;
 }
 
+bool tun_txqueuelen(const char* dev, int packets)
+{
+  return link_set(dev, SIOCSIFTXQLEN, "SIOCSIFTXQLEN", packets, "a smaller --window needs none");
+}
+
 bool tun_mtu(const char* dev, int mtu)
 {
-  // ip link set DEV mtu N: an interface's MTU is set through any socket.
-  int sock = socket(AF_INET, SOCK_DGRAM, 0);
-  if (sock < 0)
-  {
-    fprintf(stderr, "%s: socket: %s\n", program_invocation_short_name, strerror(errno));
-    return false;
-  }
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
-  ifr.ifr_mtu = mtu;
-  const bool ok = ioctl(sock, SIOCSIFMTU, &ifr) == 0;
-  if (!ok)
-    fprintf(stderr, "%s: ioctl SIOCSIFMTU %d on %s: %s (--mtu takes 68..65535; run without it)\n",
-            program_invocation_short_name, mtu, dev, strerror(errno));
-  close(sock);
-  return ok;
+  return link_set(dev, SIOCSIFMTU, "SIOCSIFMTU", mtu, "--mtu takes 68..65535; run without it");
 }
