@@ -39,7 +39,7 @@ if [ "${1:-}" = --block ]; then
   if [ -n "$before" ]; then
     bash -c "$before" </dev/null >"$dir/before.out" 2>&1 &
     # Something listens in this empty namespace once the server is up.
-    wait_for 5 sh -c 'ss -Hltn | grep -q .' || { echo "the before= command did not listen within 5 s" >"$dir/error"; exit 1; }
+    wait_for 15 sh -c 'ss -Hltn | grep -q .' || { echo "the before= command did not listen within 15 s" >"$dir/error"; exit 1; }
   fi
   if [ "$step" != none ]; then
     # shellcheck disable=SC2086  # args is a word list, as typed

@@ -69,7 +69,8 @@ without()
   local dir tool
   dir=$(mktemp -d "$T/path.XXXX")
   for tool in bash sh env dirname true setpriv unshare ip ss ping tcpdump nc tmux g++ make find grep head readlink timeout; do
-    [[ " $* " == *" $tool "* ]] || ln -s "$(command -v "$tool")" "$dir/$tool" 2> /dev/null
+    # type -P: the file on PATH, not the builtin ('command -v true' says "true")
+    [[ " $* " == *" $tool "* ]] || ln -s "$(type -P "$tool")" "$dir/$tool" 2> /dev/null
   done
   chmod 755 "$dir"
   echo "$dir"

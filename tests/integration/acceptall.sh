@@ -13,7 +13,7 @@ check "acceptall: prints 'allocated tunnel interface tun0'" "first line is: $(he
 # Connection A: opened, kept open, written to.
 peer=192.168.0.2:2000
 open_client 192.168.0.2 2000
-if ! wait_for 5 is_estab "$peer"; then
+if ! wait_for 15 is_estab "$peer"; then
   fail "acceptall: nc 192.168.0.2 2000 is established" "ss -tn shows '$(ss -Htn dst "$peer")'" "$CLIENT_LOG"
   finish
 fi
@@ -27,7 +27,7 @@ check "acceptall: console shows the handshake: the client's SYN, then its ACK of
   "no SYN or no ACK line" handshake_seen 192.168.0.2 2000
 
 printf 'hello faketcp\n' >&"$CLIENT_FD"   # 14 bytes
-wait_for 3 test "$(send_q "$peer")" = 14
+wait_for 15 test "$(send_q "$peer")" = 14
 sleep 1   # nothing acknowledges them: they must still be there
 q=$(send_q "$peer")
 if [ "$q" = 14 ] && is_estab "$peer"; then
@@ -42,10 +42,10 @@ check "acceptall: console shows the data segment (Flags [P.], length 14)" "missi
 # unacknowledged data, so a second connection shows the close cleanly.)
 peer=192.168.0.3:3000
 open_client 192.168.0.3 3000
-wait_for 5 is_estab "$peer" || fail "acceptall: nc 192.168.0.3 3000 is established" "$(ss -Htn dst "$peer")"
+wait_for 15 is_estab "$peer" || fail "acceptall: nc 192.168.0.3 3000 is established" "$(ss -Htn dst "$peer")"
 sport=$(ss -Htn dst "$peer" | awk 'NR == 1 { n = split($4, a, ":"); print a[n] }')
 close_client
-if wait_for 5 not_running "$CLIENT_PID"; then
+if wait_for 15 not_running "$CLIENT_PID"; then
   pass "acceptall: closing nc 192.168.0.3 3000 ends the connection (nc exits: our FIN arrived)"
 else
   fail "acceptall: closing nc 192.168.0.3 3000" "nc still running, ss -tn: '$(ss -Htn dst "$peer")'"

@@ -36,7 +36,7 @@ if [ ! -x "$TOOLS/holdserver" ]; then
 fi
 spawn "$T_DIR/holdserver.out" "$TOOLS/holdserver" -w 8 2007
 SERVER_PID=$PID
-wait_for 5 grep -q 'listening on port 2007' "$T_DIR/holdserver.out" \
+wait_for 15 grep -q 'listening on port 2007' "$T_DIR/holdserver.out" \
   || { fail "$name" "holdserver did not start" "$T_DIR/holdserver.out"; finish; }
 
 # stdin is /dev/null: "press enter" is answered by end of input at once.

@@ -46,7 +46,7 @@ run() {
   cm_args=("$@")
   spawn "$T_DIR/server" "$TOOLS/holdserver" -r -w 1 "${server_args[@]}" 2007
   local hs=$PID
-  wait_for 5 grep -q listening "$T_DIR/server" || { fail "$name" "holdserver did not start" "$T_DIR/server"; return; }
+  wait_for 15 grep -q listening "$T_DIR/server" || { fail "$name" "holdserver did not start" "$T_DIR/server"; return; }
   local o0 rc held
   o0=$(overflows)
   # connectmany waits for Enter before connecting: it comes through a fifo.
@@ -55,7 +55,7 @@ run() {
     <"$T_DIR/enter" >"$T_DIR/cm" 2>&1 &
   local cm=$!
   exec {enter}>"$T_DIR/enter"
-  wait_for 5 grep -q '^press enter' "$T_DIR/cm"
+  wait_for 15 grep -q '^press enter' "$T_DIR/cm"
   [ -n "${CAPTURE:-}" ] && start_tcpdump "$CAPTURE" 'tcp[tcpflags] & tcp-syn != 0'
   echo >&"$enter"
   exec {enter}>&-

@@ -25,7 +25,7 @@ start_server() {
   # 8 workers: 70,000 fds would not fit under a 20,000 fd limit in fewer than 4.
   spawn "$T_DIR/server" "$TOOLS/holdserver" -r -w 8 2007
   hs=$PID
-  wait_for 5 grep -q listening "$T_DIR/server"
+  wait_for 15 grep -q listening "$T_DIR/server"
 }
 
 none_established() { [ "$(established "")" -eq 0 ]; }

@@ -120,7 +120,7 @@ start_term() {
 
 # check_gone NAME: the demo ended, nothing of it is left.
 check_gone() {
-  if wait_for 10 none_left "$PIDNS" "$NETNS" && wait_for 5 on_screen '^\[demo\] done'; then
+  if wait_for 10 none_left "$PIDNS" "$NETNS" && wait_for 15 on_screen '^\[demo\] done'; then
     pass "$1 ends the demo: $BEFORE processes in its namespace before, 0 after, no namespace left"
   else
     screen >"$T_DIR/screen"
@@ -128,7 +128,7 @@ check_gone() {
   fi
   term kill-server 2>/dev/null
   demo kill-server 2>/dev/null
-  wait_for 5 sh -c '! tmux -L term has-session 2>/dev/null && ! tmux -L faketcp has-session 2>/dev/null'
+  wait_for 15 sh -c '! tmux -L term has-session 2>/dev/null && ! tmux -L faketcp has-session 2>/dev/null'
 }
 
 # Step mode, icmpecho: nothing is sent before Enter; Enter runs the command;
@@ -161,7 +161,7 @@ check_gone "demo: step mode: Ctrl-C in the program's pane"
 # Interactive connectmany: the program's pane says to press Enter there; it
 # connects COUNT=5; 'exit' in the client's shell ends everything.
 start_term STEP=connectmany MODE=interactive COUNT=5
-if wait_for 15 pane_has 0 'Press Enter here to start connecting' && wait_for 5 pane_has 3 '^Press Enter in the program'; then
+if wait_for 15 pane_has 0 'Press Enter here to start connecting' && wait_for 15 pane_has 3 '^Press Enter in the program'; then
   demo send-keys -t demo:0.0 Enter
   if wait_for 20 pane_has 0 '^established 5 of 5 connections' && wait_for 10 pane_has 3 '^\(faketcp netns\) '; then
     pass "demo: interactive connectmany: 'Press Enter here' in its pane, Enter there connects COUNT=5"

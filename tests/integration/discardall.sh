@@ -11,7 +11,7 @@ check "discardall: prints 'allocated tunnel interface tun0'" "first line is: $(h
 
 peer=192.168.0.2:2000
 open_client 192.168.0.2 2000
-if ! wait_for 5 is_estab "$peer"; then
+if ! wait_for 15 is_estab "$peer"; then
   fail "discardall: nc 192.168.0.2 2000 is established" "ss -tn shows '$(ss -Htn dst "$peer")'" "$CLIENT_LOG"
   finish
 fi
@@ -47,7 +47,7 @@ check "discardall: --pcap shows our bare ACKs ($acks)" "none" test "$acks" -gt 0
 
 close_client
 check "discardall: closing nc gets our FIN back (nc exits)" "nc still running: '$(ss -Htn dst "$peer")'" \
-  wait_for 5 not_running "$CLIENT_PID"
+  wait_for 15 not_running "$CLIENT_PID"
 check "discardall: console shows the client's FIN (Flags [F.])" "missing" \
   grep -qE '^IP 192\.168\.0\.1\.[0-9]+ > 192\.168\.0\.2\.2000: Flags \[F\.\], ' "$PROG_LOG"
 check "discardall: ping 192.168.0.2 still answered" "no reply" timeout 5 ping -n -c 1 -W 2 192.168.0.2

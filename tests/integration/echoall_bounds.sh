@@ -24,13 +24,13 @@ open() {
   printf -v "$1_FD" %s "$CLIENT_FD"
   printf -v "$1_PID" %s "$CLIENT_PID"
   printf -v "$1_LOG" %s "$CLIENT_LOG"
-  wait_for 5 is_estab "192.168.0.2:$2"
+  wait_for 15 is_estab "192.168.0.2:$2"
 }
 # say NAME PORT TEXT: TEXT goes through NAME's connection and must come back.
 say() {
   local fd=${1}_FD log=${1}_LOG
   echo "$3" >&"${!fd}"
-  wait_for 5 grep -qx "$3" "${!log}"
+  wait_for 15 grep -qx "$3" "${!log}"
 }
 gone() { ! kill -0 "$1" 2>/dev/null && [ -z "$(tcp_state "192.168.0.2:$2")" ]; }
 
@@ -39,7 +39,7 @@ open A 2001 && say A 2001 a1 && open B 2002 && say B 2002 b1 || fail "echoall_bo
 sleep 0.3
 say A 2001 a2 || fail "echoall_bounds: A again" "a2 not echoed" "$PROG_LOG"  # A is busy, B idles
 open C 2003 && say C 2003 c1 || fail "echoall_bounds: a third client" "C not echoed" "$PROG_LOG"
-if wait_for 5 gone "$B_PID" 2002 && say A 2001 a3 &&
+if wait_for 15 gone "$B_PID" 2002 && say A 2001 a3 &&
    grep -qE '^reset 192\.168\.0\.2\.2002 > 192\.168\.0\.1\.[0-9]+: table full, longest idle' "$PROG_LOG"; then
   pass "echoall_bounds: with -c 2, the third connection resets the longest idle (B: $(grep -m1 -o 'Connection reset by peer' "$B_LOG" || echo "nc exited")); A and C still echo"
 else
@@ -49,7 +49,7 @@ fi
 # 2. Idle 2 s is too long: the next connection resets A and C.
 sleep 3
 open D 2004 && say D 2004 d1 || fail "echoall_bounds: a fourth client" "D not echoed" "$PROG_LOG"
-if wait_for 5 gone "$A_PID" 2001 && wait_for 5 gone "$C_PID" 2003 &&
+if wait_for 15 gone "$A_PID" 2001 && wait_for 15 gone "$C_PID" 2003 &&
    [ "$(grep -cE '^reset 192\.168\.0\.2\.200[13] > .*: idle timeout, idle [0-9]+ ms' "$PROG_LOG")" = 2 ]; then
   pass "echoall_bounds: with -t 2, the connection made after 3 s of silence resets both idle ones; D echoes"
 else

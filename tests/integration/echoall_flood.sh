@@ -34,8 +34,8 @@ status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "$T_DIR/memory"; }
 PROG_PID=$!
 T_PIDS+=("$PROG_PID")
 tun0_ready() { ip -4 addr show dev tun0 2>/dev/null | grep -q 'inet 192\.168\.0\.1/24'; }
-if ! wait_for 5 tun0_ready; then
-  fail "echoall_flood: start" "tun0 has no address 5 s after echoall started"
+if ! wait_for 15 tun0_ready; then
+  fail "echoall_flood: start" "tun0 has no address 15 s after echoall started"
   finish
 fi
 

@@ -53,7 +53,7 @@ one() {
   # so that tcpdump keeps up (with neither it dropped 2 packets in 3 here).
   [ -n "${CAPTURE:-}" ] && start_tcpdump "$CAPTURE" -s 96 -B 32768
   open_client 192.168.0.2 9
-  if ! wait_for 5 is_estab "$peer"; then
+  if ! wait_for 15 is_estab "$peer"; then
     fail "$name: nc 192.168.0.2 9 is established" "ss -tn shows '$(ss -Htn dst "$peer")'" "$CLIENT_LOG"
     close_client
     stop_prog
@@ -81,7 +81,7 @@ one() {
     "tcpdump -r shows: $line" grep -qE "win [0-9]+${synack:+, options \\[$synack\\]}, length 0\$" <<< "$line"
   close_client
   check "$name: closing nc gets our FIN back (nc exits)" "nc still running" \
-    wait_for 5 not_running "$CLIENT_PID"
+    wait_for 15 not_running "$CLIENT_PID"
   [ -n "${CAPTURE:-}" ] && stop_tcpdump
   rm -f "$T_DIR/client-192.168.0.2-9"  # the fifo, for the next one
 }

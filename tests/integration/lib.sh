@@ -204,11 +204,11 @@ start_prog() {
   fi
   spawn "$PROG_LOG" "$FAKETCP_BIN/$prog" "$@"
   PROG_PID=$PID
-  if ! wait_for 5 grep -q '^allocated tunnel interface' "$PROG_LOG"; then
+  if ! wait_for 15 grep -q '^allocated tunnel interface' "$PROG_LOG"; then
     if not_running "$PROG_PID"; then
       fail "$prog: start" "exited before allocating the tunnel interface" "$PROG_LOG"
     else
-      fail "$prog: start" "no 'allocated tunnel interface' line within 5 s" "$PROG_LOG"
+      fail "$prog: start" "no 'allocated tunnel interface' line within 15 s" "$PROG_LOG"
     fi
     return 1
   fi
@@ -219,7 +219,7 @@ start_prog() {
 # device is gone, so the next program gets tun0 again.
 stop_prog() {
   stop "$PROG_PID"
-  wait_for 3 sh -c '! ip link show tun0 >/dev/null 2>&1'
+  wait_for 15 sh -c '! ip link show tun0 >/dev/null 2>&1'
 }
 
 # start_tcpdump PCAP [FILTER...]: captures tun0 into PCAP until
@@ -231,7 +231,7 @@ start_tcpdump() {
   shift
   spawn "$T_DIR/tcpdump.err" tcpdump -i tun0 -n --immediate-mode -U -Z root -w "$pcap" "$@"
   TCPDUMP_PID=$PID
-  wait_for 5 grep -q 'listening on' "$T_DIR/tcpdump.err"
+  wait_for 15 grep -q 'listening on' "$T_DIR/tcpdump.err"
 }
 
 # stop_tcpdump: a moment for the last packets to reach it, then SIGINT,

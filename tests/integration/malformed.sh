@@ -17,7 +17,7 @@ if [ ! -x "$TOOLS/rawsend" ] || [ ! -x "$TOOLS/holdserver" ]; then
 fi
 # connectmany needs a server to connect to before the burst.
 spawn "$T_DIR/holdserver.out" "$TOOLS/holdserver" -w 1 2007
-wait_for 5 grep -q 'listening on port 2007' "$T_DIR/holdserver.out" \
+wait_for 15 grep -q 'listening on port 2007' "$T_DIR/holdserver.out" \
   || fail "malformed: holdserver" "did not start" "$T_DIR/holdserver.out"
 
 # still_working PROG: the step's own behaviour after the burst.

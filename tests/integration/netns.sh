@@ -70,14 +70,14 @@ run_as() {
   tmx new-window -d -t netns:1 scripts/netns --join
   wait_for 10 shows netns:1.0 '^\(faketcp netns\) '
   type_in netns:1.0 'ip -4 -br addr show tun0'
-  if wait_for 5 shows netns:1.0 '^tun0 .*192\.168\.0\.1/24'; then
+  if wait_for 15 shows netns:1.0 '^tun0 .*192\.168\.0\.1/24'; then
     pass "$name: 'scripts/netns --join' has the prompt and sees the first shell's tun0 at 192.168.0.1/24"
   else
     tmx capture-pane -p -t netns:1.0 >"$out/pane"; fail "$name: --join" "no tun0 at 192.168.0.1/24" "$out/pane"
   fi
   # and tcpdump there, as the article's second window.
   tmx new-window -d -t netns:2 scripts/netns --join tcpdump -n -i tun0
-  wait_for 5 shows netns:2.0 'listening on tun0'
+  wait_for 15 shows netns:2.0 'listening on tun0'
   type_in netns:0.0 'ping -c 1 192.168.0.2'
   if wait_for 10 shows netns:2.0 'IP 192\.168\.0\.2 > 192\.168\.0\.1: ICMP echo reply'; then
     pass "$name: 'scripts/netns --join tcpdump -n -i tun0' runs and shows the ping's reply"
@@ -88,7 +88,7 @@ run_as() {
   ns=$(cat "$out/pidns-$who" 2>/dev/null)
   before=$(procs_in "$ns")
   type_in netns:0.0 'exit'
-  wait_for 5 none_in "$ns"
+  wait_for 20 none_in "$ns"
   after=$(procs_in "$ns")
   echo "# $name: processes in the namespace ($ns) before 'exit': $before, after: $after"
   if [ -n "$ns" ] && [ "$before" -ge 2 ] && [ "$after" = 0 ]; then
