@@ -1,6 +1,7 @@
-# faketcp: the six steps of the article, one program each, built at the top.
+# faketcp: the six steps of the article, one program each, and the programs
+# that extend them, built at the top.
 #
-#   make                  build the six programs
+#   make                  build every program
 #   make test             build and run every test (root-only ones skip without root)
 #   make SANITIZE=1 test  the same with AddressSanitizer and UBSan, built in build/san
 #   make lab STEP=S       a step to write yourself, in lab/; make check-lab STEP=S grades it
@@ -25,28 +26,42 @@ else
   BINPREFIX :=
 endif
 
-STEPS    := icmpecho rejectall acceptall discardall connectmany echoall
-PROGRAMS := $(addprefix $(BINPREFIX),$(STEPS))
-# What every step links: the lesson (faketcp.cc), and the tooling around it
-# (tooling/: the tun reads and writes with their --pcap copy, the command line).
-SHARED   := $(BUILD)/faketcp.o $(BUILD)/tooling/tunio.o $(BUILD)/tooling/options.o
-# connectmany's -q, -w N and -x, linked into connectmany (and its tests) alone.
-CONNECTMANY_OPTIONS := $(BUILD)/tooling/connectmany_options.o
-# --mss, --window and -K, the options of discardall and echoall (docs/faster.md).
-SPEED_OPTIONS := $(BUILD)/tooling/speed_options.o
-# discardall's --mss, --window and -K, linked into discardall (and its tests) alone.
-DISCARDALL_OPTIONS := $(BUILD)/tooling/discardall_options.o $(SPEED_OPTIONS)
-# echoall's -c N and -t SECONDS, and --mss, --window and -K, linked into
-# echoall (and its tests) alone, with the SipHash of its SYN cookies.
-ECHOALL_OPTIONS := $(BUILD)/tooling/echoall_options.o $(SPEED_OPTIONS) $(BUILD)/tooling/siphash.o
+# The one list of the steps, in the article's order, and ours (echoall, step
+# 6).  scripts/, the tests, the capture scripts and the lab cutter read it
+# from here (`make -s list-steps`, or the line itself); a list that leaves a
+# step out says why beside it.
+STEPS      := icmpecho rejectall acceptall discardall connectmany echoall
+# Each extension is a program of its own, a near-copy of the step its name
+# begins with, so `diff discardall.cc discardall_fast.cc` is its lesson:
+#   discardall_fast     --mss, --window, --mtu, -K, --ack-burst (docs/faster.md)
+#   connectmany_window  -w N handshakes in flight, -q, -x (docs/bench.md)
+#   echoall_hardened    SYN cookies, an idle timeout, window scaling, -K
+#                       (docs/syncookies.md)
+EXTENSIONS := discardall_fast connectmany_window echoall_hardened
+ALL_PROGRAMS := $(STEPS) $(EXTENSIONS)
+PROGRAMS := $(addprefix $(BINPREFIX),$(ALL_PROGRAMS))
+# What every program links: the lesson (faketcp.cc), and the tooling around
+# it (tooling/: the tun reads and writes with their --pcap copy, the command
+# line).
+SHARED   := $(BUILD)/faketcp.o $(BUILD)/tooling/tunio.o $(BUILD)/tooling/cmdline.o
+# What an extension links beyond that, from tooling/ (a name is tooling/NAME.cc).
+discardall_fast_TOOLING    := speed tcp_options tundev ack_burst
+connectmany_window_TOOLING :=
+echoall_hardened_TOOLING   := speed tcp_options tundev siphash
+program_tooling = $(patsubst %,$(BUILD)/tooling/%.o,$($(1)_TOOLING))
+# Every object of tooling/, which every unit test links (none has a main).
+TOOLING  := $(patsubst %.cc,$(BUILD)/%.o,$(wildcard tooling/*.cc))
 
 all: $(PROGRAMS)
 
 $(PROGRAMS): $(BINPREFIX)%: $(BUILD)/%.o $(SHARED)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BINPREFIX)connectmany: $(CONNECTMANY_OPTIONS)
-$(BINPREFIX)discardall: $(DISCARDALL_OPTIONS)
-$(BINPREFIX)echoall: $(ECHOALL_OPTIONS)
+$(foreach p,$(EXTENSIONS),$(eval $(BINPREFIX)$(p): $(call program_tooling,$(p))))
+
+list-steps:
+	@echo $(STEPS)
+list-programs:
+	@echo $(ALL_PROGRAMS)
 
 $(BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
@@ -78,19 +93,15 @@ endif
 # Programs the integration tests run (a server that holds connections, ...).
 TEST_TOOLS   := $(patsubst tests/tools/%.cc,$(BINPREFIX)tests/bin/%,$(wildcard tests/tools/*.cc))
 
-$(UNIT_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/main.o $(TEST_SUPPORT) $(SHARED)
+$(UNIT_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/main.o $(TEST_SUPPORT) $(SHARED) $(TOOLING)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS) $(LDLIBS)
 
-# A test named after a step (tests/rejectall_unittest.cc,
-# tests/rejectall_malformed_unittest.cc) also links that step's object.
-$(filter $(BUILD)/tests/icmpecho_%,$(UNIT_TESTS)):    $(BUILD)/icmpecho.step.o
-$(filter $(BUILD)/tests/rejectall_%,$(UNIT_TESTS)):   $(BUILD)/rejectall.step.o
-$(filter $(BUILD)/tests/acceptall_%,$(UNIT_TESTS)):   $(BUILD)/acceptall.step.o
-$(filter $(BUILD)/tests/discardall_%,$(UNIT_TESTS)):  $(BUILD)/discardall.step.o $(DISCARDALL_OPTIONS)
-$(filter $(BUILD)/tests/connectmany_%,$(UNIT_TESTS)): $(BUILD)/connectmany.step.o $(CONNECTMANY_OPTIONS)
-# The command line's test also reads connectmany's -q, -w N and -x.
-$(BUILD)/tests/options_unittest: $(BUILD)/connectmany.step.o $(CONNECTMANY_OPTIONS)
-$(filter $(BUILD)/tests/echoall_%,$(UNIT_TESTS)):     $(BUILD)/echoall.step.o $(ECHOALL_OPTIONS)
+# A test named after a program (tests/rejectall_unittest.cc,
+# tests/discardall_fast_malformed_unittest.cc) also links that program's
+# object: the longest program name its name begins with, then '_'.
+test_program = $(lastword $(foreach p,$(ALL_PROGRAMS),$(if $(filter $(p)_%,$(1)),$(p))))
+$(foreach t,$(UNIT_TESTS),$(if $(call test_program,$(notdir $(t))),\
+  $(eval $(t): $(BUILD)/$(call test_program,$(notdir $(t))).step.o)))
 
 $(BINPREFIX)tests/bin/%: tests/tools/%.cc tests/support/reference.h tests/support/rawsock.h
 	@mkdir -p $(@D)
@@ -115,31 +126,31 @@ demo: all tools
 # it with the step's unit tests and real-kernel test; make lab-pack writes
 # build/faketcp-labs.tar.gz, the repository with every step a skeleton.
 lab:
-	@tests/labs/lab.py new $(STEP)
+	@labs/lab.py new $(STEP)
 
 check-lab:
-	@tests/labs/lab.py check $(STEP)
+	@labs/lab.py check $(STEP)
 
 lab-pack:
-	@tests/labs/lab.py pack $(OUT)
+	@labs/lab.py pack $(OUT)
 
 # Checks this machine the way a teaching assistant would, naming each fix.
 doctor:
 	scripts/doctor
 
 clean:
-	rm -rf build tests/bin $(STEPS)
+	rm -rf build tests/bin $(ALL_PROGRAMS)
 
 # Optional parts, each kept beside what it builds.
 -include tests/fuzz/fuzz.mk
--include tests/bench/bench.mk
+-include bench/bench.mk
 -include tests/mutate/mutate.mk
 
-.PHONY: all test unit-tests tools demo doctor clean lab check-lab lab-pack
+.PHONY: all test unit-tests tools demo doctor clean lab check-lab lab-pack list-steps list-programs
 .DELETE_ON_ERROR:
 .SECONDARY:
 
 # The header dependencies -MMD wrote beside each object and tool.
-OBJECTS := $(patsubst %,$(BUILD)/%.o,$(STEPS)) $(patsubst %,$(BUILD)/%.step.o,$(STEPS)) \
-           $(SHARED) $(CONNECTMANY_OPTIONS) $(sort $(DISCARDALL_OPTIONS) $(ECHOALL_OPTIONS)) $(UNIT_TESTS:=.o) $(BUILD)/tests/main.o $(TEST_SUPPORT)
+OBJECTS := $(patsubst %,$(BUILD)/%.o,$(ALL_PROGRAMS)) $(patsubst %,$(BUILD)/%.step.o,$(ALL_PROGRAMS)) \
+           $(sort $(SHARED) $(TOOLING)) $(UNIT_TESTS:=.o) $(BUILD)/tests/main.o $(TEST_SUPPORT)
 -include $(OBJECTS:.o=.d) $(TEST_TOOLS:=.d)

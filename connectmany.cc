@@ -9,7 +9,7 @@
 // For a million, see -q and -w in tooling/connectmany_options.h.
 #include "faketcp.h"
 #include "tooling/connectmany_options.h"
-#include "tooling/options.h"
+#include "tooling/cmdline.h"
 #include "tooling/tunio.h"
 
 #include <algorithm>  // std::swap
@@ -22,8 +22,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-static const char kUsage[] =
-  "usage: connectmany [-i IFNAME] [-a ADDR/PREFIX] [--pcap FILE] [-q] [-w N] [-x]\n"
+static const char kAbout[] =
   "                   IP PORT COUNT\n"
   "  Plays COUNT TCP clients from 192.168.0.2, .3, ... (source ports 1024..65535\n"
   "  on each address) that connect to the server at IP:PORT, e.g.\n"
@@ -328,7 +327,7 @@ int main(int argc, char* argv[])
   int port, count;
   check_args_or_exit(argv + args, opt.hostaddr, kUsage, &port, &count);
 
-  int fd = tun_alloc(opt.ifname, opt.hostaddr);
+  int fd = tun_alloc(opt.ifname, opt.addr, opt.netmask);
   if (fd < 0)
   {
     fprintf(stderr, "tunnel interface allocation failed\n");

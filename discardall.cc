@@ -6,8 +6,7 @@
 //                                    ss -tn                  (ESTAB; Send-Q stays 0)
 //                                    ping 192.168.0.2        (answered, as in step 1)
 #include "faketcp.h"
-#include "tooling/discardall_options.h"
-#include "tooling/options.h"
+#include "tooling/cmdline.h"
 #include "tooling/tunio.h"
 
 #include <algorithm>  // std::swap
@@ -17,9 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-static const char kUsage[] =
-  "usage: discardall [-i IFNAME] [-a ADDR/PREFIX] [--pcap FILE]\n"
-  "                  [--mss N] [--window BYTES] [--mtu N] [-K] [--ack-burst]\n"
+static const char kAbout[] =
   "  As acceptall, and every data segment is acknowledged (then thrown away),\n"
   "  so the sender's Send-Q drains to 0: a discard server for every address.\n"
   "  同 acceptall，并确认（然后丢弃）每个数据分节，发送方的 Send-Q 降为 0。\n";
@@ -43,34 +40,26 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
 
   tcp_print(iphdr, tcphdr, payload_len);
 
-  union
+  struct
   {
-    unsigned char output[20 + 20 + 8];  // and room for a SYN+ACK's options
-    struct
-    {
-      struct iphdr iphdr;
-      struct tcphdr tcphdr;
-    } out;
-  };
+    struct iphdr iphdr;
+    struct tcphdr tcphdr;
+  } out;
   static_assert(sizeof out == 20 + 20, "IP header then TCP header, no padding");
   memset(&out, 0, sizeof out);
-  // None by default, as in the article; --mss and --window add theirs
-  // (tooling/discardall_options.h, docs/faster.md).
-  const int options_len = tcphdr->syn ? synack_options(tcphdr, output + sizeof out) : 0;
-  const int out_len = static_cast<int>(sizeof out) + options_len;
 
   // IP header: the segment's own, addresses swapped, options dropped.
   memcpy(&out.iphdr, iphdr, sizeof out.iphdr);
   out.iphdr.ihl = sizeof out.iphdr / 4;
-  out.iphdr.tot_len = htons(out_len);
+  out.iphdr.tot_len = htons(sizeof out);
   std::swap(out.iphdr.saddr, out.iphdr.daddr);
   out.iphdr.check = 0;
   out.iphdr.check = in_checksum(&out.iphdr, sizeof out.iphdr);
 
   out.tcphdr.source = tcphdr->dest;
   out.tcphdr.dest = tcphdr->source;
-  out.tcphdr.doff = (sizeof out.tcphdr + options_len) / 4;
-  out.tcphdr.window = htons(window_field(tcphdr->syn));  // 5000 unless --window
+  out.tcphdr.doff = sizeof out.tcphdr / 4;
+  out.tcphdr.window = htons(5000);
 
   bool response = false;
   if (tcphdr->syn)
@@ -106,30 +95,23 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
 
   if (response)
   {
-    out.tcphdr.check = tcp_checksum(&out.iphdr, &out.tcphdr, sizeof out.tcphdr + options_len);
-    if (ack_burst)  // --ack-burst: a bare ACK waits for the burst's end (docs/faster.md)
-      tun_write_later(fd, output, out_len);
-    else
-      tun_write(fd, output, out_len);
+    out.tcphdr.check = tcp_checksum(&out.iphdr, &out.tcphdr, sizeof out.tcphdr);
+    tun_write(fd, &out, sizeof out);
   }
 }
 
 int main(int argc, char* argv[])
 {
-  Options opt;
-  parse_options_or_exit(argc, argv, kUsage, 0, &opt, &kDiscardallOptions);
+  TunOptions opt;
+  parse_options_or_exit(argc, argv, kAbout, &opt);
   setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
-  if (ack_burst)
-    tun_buffer_console();  // --ack-burst: the lines too, one write() per burst
 
-  int fd = tun_alloc(opt.ifname, opt.hostaddr);
+  int fd = tun_alloc(opt.ifname, opt.addr, opt.netmask);
   if (fd < 0)
   {
     fprintf(stderr, "tunnel interface allocation failed\n");
     exit(1);
   }
-  if (!tun_speed_setup(fd, opt.ifname))  // -K, --mtu N, --window (docs/faster.md)
-    exit(1);
   printf("allocated tunnel interface %s\n", opt.ifname);
 
   for (;;)

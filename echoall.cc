@@ -7,7 +7,7 @@
 //                                    ping 192.168.0.2        (answered, as in step 1)
 #include "faketcp.h"
 #include "tooling/echoall_options.h"
-#include "tooling/options.h"
+#include "tooling/cmdline.h"
 #include "tooling/siphash.h"  // siphash, the hash in our SYN cookies
 #include "tooling/tunio.h"
 
@@ -22,9 +22,7 @@
 #include <netinet/in.h>
 #include <sys/random.h>  // getrandom
 
-static const char kUsage[] =
-  "usage: echoall [-i IFNAME] [-a ADDR/PREFIX] [--pcap FILE] [-c N] [-t SECONDS]\n"
-  "               [--mss N] [--window BYTES] [-K]\n"
+static const char kAbout[] =
   "  An echo server (RFC 862) on every port of every address: the bytes of each\n"
   "  connection come back in order, as in discardall plus a std::map<SocketAddr,\n"
   "  TcpState> that remembers the sequence numbers of each connection.\n"
@@ -490,7 +488,7 @@ int main(int argc, char* argv[])
   parse_options_or_exit(argc, argv, kUsage, 0, &opt, &kEchoallOptions);
   setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
 
-  int fd = tun_alloc(opt.ifname, opt.hostaddr);
+  int fd = tun_alloc(opt.ifname, opt.addr, opt.netmask);
   if (fd < 0)
   {
     fprintf(stderr, "tunnel interface allocation failed\n");

@@ -6,7 +6,6 @@
 #include <algorithm>  // std::swap
 #include <errno.h>    // program_invocation_short_name
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -17,60 +16,6 @@
 #include <netinet/ip_icmp.h>
 
 // ---------------------------------------------------------------- tun device
-
-bool parse_cidr(const char* text, uint32_t* addr, uint32_t* netmask)
-{
-  char ip[INET_ADDRSTRLEN];
-  const char* slash = strchr(text, '/');
-  if (!slash || slash - text >= INET_ADDRSTRLEN)
-    return false;
-  memcpy(ip, text, slash - text);
-  ip[slash - text] = '\0';
-  // One or two digits and nothing else (strtol would also take "+24", " 24").
-  const size_t ndigits = strspn(slash + 1, "0123456789");
-  const int prefix = atoi(slash + 1);
-  if (ndigits < 1 || ndigits > 2 || slash[1 + ndigits] != '\0' || prefix < 8 || prefix > 30)
-    return false;
-  if (inet_pton(AF_INET, ip, addr) != 1)
-    return false;
-  *netmask = htonl(~0u << (32 - prefix));
-  // The host part is neither the network (all zeros) nor broadcast (all ones).
-  const uint32_t host = ntohl(*addr) & ~ntohl(*netmask);
-  return host != 0 && host != (~ntohl(*netmask));
-}
-
-// Refuses a network that is already in use by another interface, such as
-// the student's own LAN: two routes to 192.168.0.0/24 would send the host's
-// traffic for the LAN into our program.
-static bool network_is_free(const char* dev, uint32_t addr, uint32_t netmask)
-{
-  struct ifaddrs* list = nullptr;
-  if (getifaddrs(&list) < 0)
-    return true;  // cannot tell; the kernel will still keep both routes sane
-  bool is_free = true;
-  for (struct ifaddrs* ifa = list; ifa && is_free; ifa = ifa->ifa_next)
-  {
-    if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != AF_INET || !ifa->ifa_netmask
-        || strcmp(ifa->ifa_name, dev) == 0)
-      continue;
-    uint32_t other, other_mask;
-    memcpy(&other, &reinterpret_cast<const struct sockaddr_in*>(ifa->ifa_addr)->sin_addr, 4);
-    memcpy(&other_mask, &reinterpret_cast<const struct sockaddr_in*>(ifa->ifa_netmask)->sin_addr, 4);
-    // Two networks overlap when either one contains the other's address.
-    if ((other & netmask) == (addr & netmask) || (other & other_mask) == (addr & other_mask))
-    {
-      char text[INET_ADDRSTRLEN];
-      inet_ntop(AF_INET, &other, text, sizeof text);
-      fprintf(stderr, "%s: %s already has %s, in the network we would take; "
-              "choose another with -a (e.g. -a 10.0.0.1/24), or run inside a private "
-              "namespace: scripts/netns ./%s\n",
-              program_invocation_short_name, ifa->ifa_name, text, program_invocation_short_name);
-      is_free = false;
-    }
-  }
-  freeifaddrs(list);
-  return is_free;
-}
 
 static void ioctl_error(const char* what, const char* dev)
 {
@@ -84,16 +29,15 @@ static void ioctl_error(const char* what, const char* dev)
           program_invocation_short_name, what, dev, strerror(saved), fix);
 }
 
-int sethostaddr(const char* dev, const char* hostaddr)
+int sethostaddr(const char* dev, const char* hostaddr, const char* netmask)
 {
-  uint32_t addr, netmask;
-  if (!parse_cidr(hostaddr, &addr, &netmask))
+  uint32_t addr, mask;
+  if (inet_pton(AF_INET, hostaddr, &addr) != 1 || inet_pton(AF_INET, netmask, &mask) != 1)
   {
-    fprintf(stderr, "%s: bad host address %s\n", program_invocation_short_name, hostaddr);
+    fprintf(stderr, "%s: bad host address %s or netmask %s\n", program_invocation_short_name,
+            hostaddr, netmask);
     return -1;
   }
-  if (!network_is_free(dev, addr, netmask))
-    return -1;
 
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
@@ -121,7 +65,7 @@ int sethostaddr(const char* dev, const char* hostaddr)
   // ifconfig tun0 netmask 255.255.255.0.  The article sets it after bringing
   // the device up; before is better, so that the route the kernel adds is
   // the /24 from the start, not the address's old class for a moment.
-  sin.sin_addr.s_addr = netmask;
+  sin.sin_addr.s_addr = mask;
   memcpy(&ifr.ifr_netmask, &sin, sizeof sin);
   if ((err = ioctl(sockfd, SIOCSIFNETMASK, &ifr)) < 0)
   {
@@ -145,7 +89,7 @@ done:
   return err < 0 ? -1 : 0;
 }
 
-int tun_alloc(char dev[IFNAMSIZ], const char* hostaddr)
+int tun_alloc(char dev[IFNAMSIZ], const char* hostaddr, const char* netmask)
 {
   int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
   if (fd < 0)
@@ -179,7 +123,7 @@ int tun_alloc(char dev[IFNAMSIZ], const char* hostaddr)
   }
   snprintf(dev, IFNAMSIZ, "%s", ifr.ifr_name);  // the name the kernel chose
 
-  if (sethostaddr(dev, hostaddr) < 0)
+  if (sethostaddr(dev, hostaddr, netmask) < 0)
   {
     close(fd);  // closing the fd destroys the device again
     return -1;

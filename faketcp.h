@@ -8,7 +8,7 @@
 // arrived from the wire.
 //
 // The lesson only.  What the article's programs do not have lives in
-// tooling/: the command line (options.h) and the --pcap copy made by
+// tooling/: the command line (cmdline.h) and the --pcap copy made by
 // tun_read and tun_write (tunio.h), through which icmp_input writes.
 #pragma once
 
@@ -40,19 +40,16 @@ struct SocketAddr
 // memcmp above would compare padding bytes if there were any.
 static_assert(sizeof(SocketAddr) == 12, "SocketAddr must have no padding");
 
-// Splits "192.168.0.1/24" into an address and a netmask, both in network
-// byte order.  Returns false when the text is not IPv4/prefix with prefix
-// 8..30 (a network must have room for hosts to fake).
-bool parse_cidr(const char* text, uint32_t* addr, uint32_t* netmask);
-
 // Opens /dev/net/tun, creates the device named by dev ("tun%d" lets the
-// kernel choose and writes the chosen name back), then gives it hostaddr and
-// brings it up.  Returns the fd, or -1 after printing what went wrong.
-int tun_alloc(char dev[IFNAMSIZ], const char* hostaddr);
+// kernel choose and writes the chosen name back), then gives it hostaddr
+// and netmask and brings it up.  Returns the fd, or -1 after printing what
+// went wrong.
+int tun_alloc(char dev[IFNAMSIZ], const char* hostaddr, const char* netmask);
 
-// ip addr add HOSTADDR dev DEV && ip link set DEV up, done with ioctl()s as
-// ifconfig does.  Returns 0, or -1 after printing what went wrong.
-int sethostaddr(const char* dev, const char* hostaddr);
+// ifconfig DEV HOSTADDR netmask NETMASK up ("192.168.0.1", "255.255.255.0",
+// as the article writes them), done with ioctl()s as ifconfig does.
+// Returns 0, or -1 after printing what went wrong.
+int sethostaddr(const char* dev, const char* hostaddr, const char* netmask);
 
 // The Internet checksum of RFC 1071 over any number of bytes, odd included.
 // A header whose checksum field is filled in sums to zero.

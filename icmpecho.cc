@@ -6,7 +6,7 @@
 //                                    ping 192.168.0.234
 //                                    ping -c 3 -s 1472 192.168.0.3
 #include "faketcp.h"
-#include "tooling/options.h"
+#include "tooling/cmdline.h"
 #include "tooling/tunio.h"
 
 #include <stdio.h>
@@ -14,18 +14,17 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
-static const char kUsage[] =
-  "usage: icmpecho [-i IFNAME] [-a ADDR/PREFIX] [--pcap FILE]\n"
+static const char kAbout[] =
   "  Creates tun0 at 192.168.0.1/24 and answers every ping to 192.168.0.2..254.\n"
   "  创建 tun0 (192.168.0.1/24)，回应发往 192.168.0.2..254 的每一个 ping。\n";
 
 int main(int argc, char* argv[])
 {
-  Options opt;
-  parse_options_or_exit(argc, argv, kUsage, 0, &opt);
+  TunOptions opt;
+  parse_options_or_exit(argc, argv, kAbout, &opt);
   setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
 
-  int fd = tun_alloc(opt.ifname, opt.hostaddr);
+  int fd = tun_alloc(opt.ifname, opt.addr, opt.netmask);
   if (fd < 0)
   {
     fprintf(stderr, "tunnel interface allocation failed\n");

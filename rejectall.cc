@@ -6,7 +6,7 @@
 //                                    nc 192.168.0.7 5555     (Connection refused)
 //                                    ping 192.168.0.2        (answered, as in step 1)
 #include "faketcp.h"
-#include "tooling/options.h"
+#include "tooling/cmdline.h"
 #include "tooling/tunio.h"
 
 #include <algorithm>  // std::swap
@@ -16,8 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-static const char kUsage[] =
-  "usage: rejectall [-i IFNAME] [-a ADDR/PREFIX] [--pcap FILE]\n"
+static const char kAbout[] =
   "  Answers pings, and every TCP SYN with RST+ACK: every connection is refused.\n"
   "  回应 ping；对每个 TCP SYN 回以 RST+ACK：所有连接都被拒绝。\n";
 
@@ -76,11 +75,11 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
 
 int main(int argc, char* argv[])
 {
-  Options opt;
-  parse_options_or_exit(argc, argv, kUsage, 0, &opt);
+  TunOptions opt;
+  parse_options_or_exit(argc, argv, kAbout, &opt);
   setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
 
-  int fd = tun_alloc(opt.ifname, opt.hostaddr);
+  int fd = tun_alloc(opt.ifname, opt.addr, opt.netmask);
   if (fd < 0)
   {
     fprintf(stderr, "tunnel interface allocation failed\n");

@@ -11,7 +11,7 @@ require_root labs
 require_tools labs python3 tar git
 make_scratch
 
-steps=$(python3 "$FAKETCP_ROOT/tests/labs/skeleton.py" --steps)
+steps=$(python3 "$FAKETCP_ROOT/labs/skeleton.py" --steps)
 copy=$T_DIR/repo
 mkdir -p "$copy"
 tar -C "$FAKETCP_ROOT" --exclude=./build --exclude=./lab --exclude=./.git --exclude=./tests/bin \
@@ -37,7 +37,7 @@ check_lab() {
 }
 
 for step in $steps; do
-  file=$(python3 "$copy/tests/labs/skeleton.py" --file "$step")
+  file=$(python3 "$copy/labs/skeleton.py" --file "$step")
   lab=$copy/lab/$file
 
   make -s -C "$copy" lab STEP="$step" >"$T_DIR/lab.out" 2>&1
@@ -93,7 +93,7 @@ mkdir -p "$T_DIR/pack"
 tar -C "$T_DIR/pack" -xzf "$pack"
 top=$T_DIR/pack/faketcp-labs
 for step in $steps; do
-  python3 "$FAKETCP_ROOT/tests/labs/skeleton.py" --lesson "$step" >"$T_DIR/lesson-$step"
+  python3 "$FAKETCP_ROOT/labs/skeleton.py" --lesson "$step" >"$T_DIR/lesson-$step"
   total=$(grep -c . "$T_DIR/lesson-$step")
   : >"$T_DIR/found-$step"
   while IFS= read -r line; do

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/labs/lab.py - the labs: a step to write yourself, and its grading.
+"""labs/lab.py - the labs: a step to write yourself, and its grading.
 
   lab.py new STEP      write lab/FILE, the step's file with its lesson cut out
                        (never over a file that is there: your edits are kept)
@@ -22,7 +22,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import skeleton  # noqa: E402
 
@@ -350,7 +350,7 @@ def main(argv):
         if what == "pack":
             return pack(args[0] if args else None)
     except skeleton.CutError as e:
-        sys.stderr.write("lab: %s: update LESSONS in tests/labs/skeleton.py\n" % e)
+        sys.stderr.write("lab: %s: update LESSONS in labs/skeleton.py\n" % e)
         return 1
     usage("unknown command " + what)
 

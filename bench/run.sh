@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# tests/bench/run.sh (make bench): how fast one user-space program plays TCP
+# bench/run.sh (make bench): how fast one user-space program plays TCP
 # clients, against a bare handshake loop and the kernel's own connect().
 # Prints figures, never PASS/FAIL; timings on a shared machine are noisy, so
 # compare the ratios of one run, not figures of different runs.
 #
 # In one private network namespace, for each N in $BENCH_N:
-#   bare loop         tests/bench/bareloop.cc: SYN, read SYN+ACK, ACK; nothing else
+#   bare loop         bench/bareloop.cc: SYN, read SYN+ACK, ACK; nothing else
 #   connectmany       -q -x (one handshake at a time, the article's loop)
 #   connectmany -w 64 64 handshakes in flight
-#   kernel connect()  tests/bench/kernelconnect.cc to 127.0.0.1 (stops at the port range)
+#   kernel connect()  bench/kernelconnect.cc to 127.0.0.1 (stops at the port range)
 #   ... and connectmany twice more with the server's receive path spread
 #   over both CPUs, flow by flow (RPS), as a server spreads the queues of its
 #   network card over its CPUs: half of the handshakes become a round trip
@@ -23,7 +23,7 @@
 #   sudo make bench                      all sizes: 10,000, 100,000, 1,000,000
 #   sudo make bench BENCH_N=100000 BENCH_REPEAT=1   one size, once: a quick look
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 BIN=${FAKETCP_BIN:-.}
 BUILD=${FAKETCP_BUILD:-build}
 SIZES=${BENCH_N:-10000 100000 1000000}
@@ -31,7 +31,7 @@ REPEAT=${BENCH_REPEAT:-3}
 case $REPEAT in ''|*[!0-9]*|0) echo "make bench: BENCH_REPEAT=$REPEAT: expected a number >= 1" >&2; exit 2 ;; esac
 OUT=${BENCH_OUT:-docs/bench}
 
-. tests/bench/lib.sh
+. bench/lib.sh
 bench_require bench "time gnuplot-nox iproute2" \
   "$BIN/connectmany" "$BIN/tests/bin/holdserver" "$BUILD/bench/bareloop" "$BUILD/bench/kernelconnect" /usr/bin/time gnuplot ss
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/bench/overflow.sh (make bench-overflow): connectmany against a server
+# bench/overflow.sh (make bench-overflow): connectmany against a server
 # that accepts more slowly than the handshakes arrive, so that its accept
 # queues overflow now and then.  The server's kernel then drops the SYN
 # (TcpExtListenOverflows); connectmany sends it again after 200 ms, 400 ms,
@@ -20,7 +20,7 @@
 #   sudo make bench-overflow                              the documented run
 #   sudo make bench-overflow BENCH_N=100000 BENCH_SERVER="-l 64 -d 2"
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 BIN=${FAKETCP_BIN:-.}
 N=${BENCH_N:-1000000}
 SERVER=${BENCH_SERVER:--l 511 -d 2}
@@ -28,7 +28,7 @@ REPEAT=${BENCH_REPEAT:-1}
 OUT=${BENCH_OUT:-docs/bench}
 case $N$REPEAT in ''|*[!0-9]*) echo "make bench-overflow: BENCH_N=$N, BENCH_REPEAT=$REPEAT: expected numbers" >&2; exit 2 ;; esac
 
-. tests/bench/lib.sh
+. bench/lib.sh
 bench_require bench-overflow iproute2 "$BIN/connectmany" "$BIN/tests/bin/holdserver" ss nstat
 
 # Everything below runs in a network namespace of its own: tun0, the

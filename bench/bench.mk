@@ -4,12 +4,12 @@
 #   make bench BENCH_N="10000 100000"     fewer sizes, for a quick look
 BENCH_TOOLS := $(BUILD)/bench/bareloop $(BUILD)/bench/kernelconnect
 
-$(BUILD)/bench/%: tests/bench/%.cc $(SHARED)
+$(BUILD)/bench/%: bench/%.cc $(SHARED)
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(LDFLAGS) -o $@ $(filter %.cc %.o,$^) $(LDLIBS)
 
 bench: all tools $(BENCH_TOOLS)
-	FAKETCP_BIN=$(if $(BINPREFIX),$(BINPREFIX),.) FAKETCP_BUILD=$(BUILD) tests/bench/run.sh
+	FAKETCP_BIN=$(if $(BINPREFIX),$(BINPREFIX),.) FAKETCP_BUILD=$(BUILD) bench/run.sh
 
 .PHONY: bench
 -include $(BENCH_TOOLS:=.d)
@@ -23,7 +23,7 @@ bench: all tools $(BENCH_TOOLS)
 THROUGHPUT_TOOLS := $(BUILD)/bench/loopserver
 
 bench-throughput: all tools $(THROUGHPUT_TOOLS)
-	FAKETCP_BIN=$(if $(BINPREFIX),$(BINPREFIX),.) FAKETCP_BUILD=$(BUILD) tests/bench/throughput.sh
+	FAKETCP_BIN=$(if $(BINPREFIX),$(BINPREFIX),.) FAKETCP_BUILD=$(BUILD) bench/throughput.sh
 
 .PHONY: bench-throughput
 -include $(THROUGHPUT_TOOLS:=.d)
@@ -35,6 +35,6 @@ bench-throughput: all tools $(THROUGHPUT_TOOLS)
 # Writes docs/bench/overflow.md (docs/bench.md, "A server that overflows").
 #   make bench-overflow BENCH_N=100000 BENCH_SERVER="-l 64 -d 2"
 bench-overflow: all tools
-	FAKETCP_BIN=$(if $(BINPREFIX),$(BINPREFIX),.) tests/bench/overflow.sh
+	FAKETCP_BIN=$(if $(BINPREFIX),$(BINPREFIX),.) bench/overflow.sh
 
 .PHONY: bench-overflow

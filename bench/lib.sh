@@ -1,4 +1,4 @@
-# tests/bench/lib.sh - what the benchmarks share (run.sh, throughput.sh,
+# bench/lib.sh - what the benchmarks share (run.sh, throughput.sh,
 # overflow.sh source it).  Each prints figures, never PASS/FAIL.
 
 # bench_require TARGET PACKAGES PROG...: root, /dev/net/tun and every PROG

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/labs/skeleton.py - cuts the lesson out of a step file, leaving TODOs.
+"""labs/skeleton.py - cuts the lesson out of a step file, leaving TODOs.
 
 A lab is a step's file as it is, except that the code which is the lesson of
 that step is replaced by TODO comments: what to build, the section of the
@@ -422,7 +422,7 @@ def main(argv):
             return 2
     except (CutError, OSError, StopIteration) as e:
         sys.stderr.write("skeleton.py: %s: the step file no longer has what this lab cuts;"
-                         " update LESSONS in tests/labs/skeleton.py\n" % e)
+                         " update LESSONS in labs/skeleton.py\n" % e)
         return 1
     return 0
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/bench/throughput.sh (make bench-throughput): how many MiB/s a real
+# bench/throughput.sh (make bench-throughput): how many MiB/s a real
 # TCP sender pushes through discardall and echoall, against the kernel's own
 # TCP on 127.0.0.1.  Prints figures, never PASS/FAIL; timings on a shared
 # machine are noisy, so compare the ratios of one run, not figures of
@@ -13,7 +13,7 @@
 #   discardall ... --ack-burst    the same, one ACK per burst of segments in tun0's queue
 #   discardall --mtu --window     tun0's MTU 9000, so segments of 8960 bytes, no offload
 #   discardall -K                 TUN offload: segments of up to 64 KB per read()
-#   loopback sink                 tests/bench/loopserver.cc on 127.0.0.1: read and drop
+#   loopback sink                 bench/loopserver.cc on 127.0.0.1: read and drop
 #   echoall                       every byte back, checked by the sender (-e)
 #   echoall -K                    the same with TUN offload
 #   loopback echo                 loopserver -e on 127.0.0.1: write back what was read
@@ -37,7 +37,7 @@
 #                   one CPU to the other, and discardall -K made 800 to
 #                   1,000 MiB/s where it made 1,600 to 4,900 unpinned.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 BIN=${FAKETCP_BIN:-.}
 BUILD=${FAKETCP_BUILD:-build}
 REPEAT=${BENCH_REPEAT:-3}
@@ -62,7 +62,7 @@ if ! BYTES=$(numfmt --from=iec "${BENCH_BYTES:-128M}" 2>/dev/null) || [ "$BYTES"
   exit 2
 fi
 
-. tests/bench/lib.sh
+. bench/lib.sh
 bench_require bench-throughput "gnuplot-nox util-linux coreutils iproute2" \
   "$BIN/discardall" "$BIN/echoall" "$BIN/tests/bin/tcpsend" "$BUILD/bench/loopserver" gnuplot taskset numfmt ip
 
