@@ -47,7 +47,7 @@ SHARED   := $(BUILD)/faketcp.o $(BUILD)/tooling/tunio.o $(BUILD)/tooling/cmdline
 # What an extension links beyond that, from tooling/ (a name is tooling/NAME.cc).
 discardall_fast_TOOLING    := speed tcp_options tundev ack_burst
 connectmany_window_TOOLING :=
-echoall_hardened_TOOLING   := speed tcp_options tundev siphash
+echoall_hardened_TOOLING   := speed tcp_options tundev siphash echo_bounds
 program_tooling = $(patsubst %,$(BUILD)/tooling/%.o,$($(1)_TOOLING))
 # Every object of tooling/, which every unit test links (none has a main).
 TOOLING  := $(patsubst %.cc,$(BUILD)/%.o,$(wildcard tooling/*.cc))

@@ -1,14 +1,21 @@
-// echoall.cc - step 6: echo every TCP connection's bytes back, keeping state.
+// echoall_hardened.cc - echoall (step 6) made safe to leave running: what a
+// flood or a vanished client can do to its table, and the speed options.
+// `diff echoall.cc echoall_hardened.cc` is that lesson (docs/syncookies.md):
+//   SYN cookies               a SYN leaves no state (SipHash, tooling/siphash.h)
+//   -c N, -t SECONDS          when full, the longest idle goes; an idle one is reset
+//   --mss, --window, -K       MSS 1460 by default, window scaling, TUN offload
 //
-// Read its source, then run it as:   sudo ./echoall
-//   (or, leaving the host alone: scripts/netns bash, then ./echoall & in it)
+// Read its source, then run it as:   sudo ./echoall_hardened
+//   (or, leaving the host alone: scripts/netns bash, then ./echoall_hardened & in it)
 // It responds to:                    nc 192.168.0.2 2007     (every line typed comes back)
 //                                    ss -tn                  (ESTAB; Send-Q drains to 0)
 //                                    ping 192.168.0.2        (answered, as in step 1)
 #include "faketcp.h"
-#include "tooling/echoall_options.h"
 #include "tooling/cmdline.h"
-#include "tooling/siphash.h"  // siphash, the hash in our SYN cookies
+#include "tooling/echo_bounds.h"   // -c N, -t SECONDS
+#include "tooling/siphash.h"       // siphash, the hash in our SYN cookies
+#include "tooling/speed.h"         // --mss, --window, -K
+#include "tooling/tcp_options.h"   // syn_wscale
 #include "tooling/tunio.h"
 
 #include <algorithm>  // std::swap, std::min
@@ -66,21 +73,21 @@ struct TcpState
 // syn_cookie), so a flood of SYNs from made-up addresses costs no memory.
 static std::map<SocketAddr, TcpState> connections;
 
-// The table's bounds.  A std::map node holding a TcpState is about 100
-// bytes, so 4096 entries are about 400 KB, well inside echoall's 8 MB.
-size_t max_connections = 4096;  // -c N; when full, the longest-idle entry goes (tcp_make_room)
-// A client that vanished without FIN or RST (unplugged, or killed with its
-// host) leaves an entry that nothing would ever remove: one idle this long
-// is reset when the next connection is made, the one moment the table grows.
-int64_t idle_timeout_ms = 300 * 1000;  // -t SECONDS
+// The options main read: the table's bounds, -c N and -t SECONDS
+// (tooling/echo_bounds.h; tcp_make_room applies them), and --mss, --window,
+// -K (tooling/speed.h).  Our SYN+ACK announces MSS 1460, or --mss N, and no
+// SACK or timestamps, so the peer sends none.  Nor a window scale, unless
+// --window or -K asks for a window over 65535: then both window fields are
+// scaled, each by the shift its sender announced.
+static EchoBounds bounds;
+static SpeedOptions speed = { 1460, 65535 };  // default_mss, default_window
 
-// What the tests and the fuzzer see of the table: its size.
+// What the tests and the fuzzer see of the table, its size, and how they
+// set the options as main's command line does (and to -t 0, which -t
+// refuses: then every idle entry is too old).
 size_t tcp_connections() { return connections.size(); }
-
-// Our SYN+ACK announces MSS 1460, or --mss N (synack_options,
-// tooling/echoall_options.h), and no SACK or timestamps, so the peer sends none.  Nor a window scale,
-// unless --window or -K asks for a window over 65535: then both window
-// fields are scaled, each by the shift its sender announced.
+EchoBounds* echoall_bounds() { return &bounds; }
+SpeedOptions* echoall_speed() { return &speed; }
 
 // Sequence numbers wrap at 2^32: a is before b when b - a is "positive" as
 // a 32-bit signed number (RFC 1982; the kernel's before()).
@@ -112,18 +119,18 @@ bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint
 static uint32_t syn_scale(const struct tcphdr* syn)
 {
   const int wscale = syn_wscale(syn);
-  return window_shift() > 0 && wscale >= 0 ? 1 + wscale : 0;
+  return window_shift(speed) > 0 && wscale >= 0 ? 1 + wscale : 0;
 }
 
 // The window field we send on a connection: the peer's own window (the
-// mirror, see TcpState), at most window_bytes(), in our units.
+// mirror, see TcpState), at most window_bytes(speed), in our units.
 static uint32_t rcv_window(const TcpState& st)
 {
-  return std::min<uint32_t>(st.snd_wnd, window_bytes()) >> st.rcv_wscale;
+  return std::min<uint32_t>(st.snd_wnd, window_bytes(speed)) >> st.rcv_wscale;
 }
 
 // Before a new entry: resets the connections idle longer than
-// idle_timeout_ms, then, if the table is still full, the longest-idle one.
+// -t SECONDS, then, if the table is still full (-c N), the longest-idle one.
 static void tcp_make_room(int fd, int64_t now);
 
 // Sends one segment back to whoever sent iphdr/tcphdr: addresses and ports
@@ -178,7 +185,7 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
     connections.erase(key);
     const uint32_t cookie = syn_cookie(key, seq, cookie_time(now), syn_scale(tcphdr));
     tcp_reply(fd, iphdr, tcphdr, cookie, seq + 1, TH_SYN | TH_ACK,
-              std::min<uint32_t>(window, window_bytes()), nullptr, 0);
+              std::min<uint32_t>(window, window_bytes(speed)), nullptr, 0);
     return;
   }
 
@@ -193,7 +200,7 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
     // says both ends announced a scale (RFC 7323 section 2.2).
     tcp_make_room(fd, now);
     const uint8_t snd_wscale = scale ? static_cast<uint8_t>(scale - 1) : 0;
-    const uint8_t rcv_wscale = scale ? static_cast<uint8_t>(window_shift()) : 0;
+    const uint8_t rcv_wscale = scale ? static_cast<uint8_t>(window_shift(speed)) : 0;
     const TcpState st = { seq, ack, ack, window << snd_wscale, false, snd_wscale, rcv_wscale, now };
     it = connections.insert({ key, st }).first;
   }
@@ -311,7 +318,7 @@ static bool tcp_reply(int fd, const struct iphdr* iphdr, const struct tcphdr* tc
 
   // None but a SYN+ACK's: the MSS, and a window scale when we scale.
   unsigned char* options = output + sizeof out;
-  const int options_len = (flags & TH_SYN) ? synack_options(tcphdr, options) : 0;
+  const int options_len = (flags & TH_SYN) ? synack_options(speed, tcphdr, options) : 0;
   const int tcp_seg_len = static_cast<int>(sizeof out.tcphdr) + options_len + len;
   const int tot_len = static_cast<int>(sizeof out.iphdr) + tcp_seg_len;
   if (tot_len > static_cast<int>(sizeof output))
@@ -378,7 +385,7 @@ static void tcp_drop(int fd, std::map<SocketAddr, TcpState>::iterator it, const 
 }
 
 // One walk of the table, only when a connection is about to be added:
-// with at most max_connections entries that is a few microseconds, paid
+// with at most -c N entries that is a few microseconds, paid
 // once a handshake, never once a packet.
 static void tcp_make_room(int fd, int64_t now)
 {
@@ -387,13 +394,14 @@ static void tcp_make_room(int fd, int64_t now)
   {
     auto next = std::next(it);
     const int64_t idle = now - it->second.last_ms;
-    if (idle > idle_timeout_ms)
+    if (idle > bounds.idle_timeout_s * 1000)
       tcp_drop(fd, it, "idle timeout", idle);
     else if (oldest == connections.end() || it->second.last_ms < oldest->second.last_ms)
       oldest = it;  // the longest idle so far; ties: the first in the table
     it = next;
   }
-  if (connections.size() >= max_connections && oldest != connections.end())
+  if (connections.size() >= static_cast<size_t>(bounds.max_connections) &&
+      oldest != connections.end())
     tcp_drop(fd, oldest, "table full, longest idle", now - oldest->second.last_ms);
 }
 
@@ -473,7 +481,7 @@ bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint
   if (age > kCookieMaxAge)
     return false;
   const uint32_t found = (cookie - syn_cookie(key, irs, then)) & 0xffffff;
-  const uint32_t most = window_shift() > 0 ? 15 : 0;  // 1 + 14, RFC 7323's largest shift
+  const uint32_t most = window_shift(speed) > 0 ? 15 : 0;  // 1 + 14, RFC 7323's largest shift
   if (found > most)
     return false;
   if (scale)
@@ -483,9 +491,12 @@ bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint
 
 int main(int argc, char* argv[])
 {
-  Options opt;
-  // -c N, -t SECONDS, --mss N, --window BYTES, -K
-  parse_options_or_exit(argc, argv, kUsage, 0, &opt, &kEchoallOptions);
+  TunOptions opt;
+  OptionTable table(kAbout);
+  tun_options_add(&table, &opt);
+  echo_bounds_add(&table, &bounds);               // -c N, -t SECONDS
+  speed_options_add(&table, &speed, kSpeedBasic);  // --mss N, --window BYTES, -K
+  table.parse_or_exit(argc, argv);
   setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
 
   int fd = tun_alloc(opt.ifname, opt.addr, opt.netmask);
@@ -494,7 +505,7 @@ int main(int argc, char* argv[])
     fprintf(stderr, "tunnel interface allocation failed\n");
     exit(1);
   }
-  if (!tun_speed_setup(fd, opt.ifname))  // -K, --window (docs/faster.md)
+  if (!tun_speed_setup(fd, opt.ifname, speed))  // -K, --window (docs/faster.md)
     exit(1);
   printf("allocated tunnel interface %s\n", opt.ifname);
 

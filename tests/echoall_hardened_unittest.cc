@@ -1,15 +1,17 @@
-// Unit tests of echoall's tcp_input (step 6), linked with echoall.cc itself.
+// Unit tests of echoall_hardened's tcp_input, linked with echoall_hardened.cc
+// itself: what echoall (step 6) does, with SYN cookies, the table's bounds
+// and the speed options (--mss, --window, -K) on top.
 //
 // Each case plays a client: it builds IPv4+TCP segments byte by byte, hands
 // them to tcp_input with one end of a socketpair(AF_UNIX, SOCK_DGRAM) as the
 // "tun" fd, and reads every reply from the other end, one datagram a packet.
 // Every reply is checked field by field: seq and ack, flags, window, the
 // payload byte for byte, and both checksums.  Each case uses a port of its
-// own, since echoall's connection table lives as long as the program.
+// own, since echoall_hardened's connection table lives as long as the program.
 #include "faketcp.h"
-#include "tests/support/speed_options_set.h"  // OptionsSet
-#include "tooling/echoall_options.h"
+#include "tooling/echo_bounds.h"
 #include "tooling/siphash.h"
+#include "tooling/speed.h"
 
 #include <string>
 #include <vector>
@@ -18,7 +20,11 @@
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
 
+// echoall_hardened.cc, compiled for this test with its main renamed: its
+// tcp_input, and the options main reads, for the cases below to set.
 void tcp_input(int fd, const void* input, const void* payload, int tot_len);
+EchoBounds* echoall_bounds();
+SpeedOptions* echoall_speed();
 
 namespace
 {
@@ -52,7 +58,7 @@ class Client
     close(fds_[1]);
   }
 
-  // Sends one segment with these fields and returns what echoall wrote back.
+  // Sends one segment with these fields and returns what echoall_hardened wrote back.
   std::vector<Reply> send(uint32_t seq, uint32_t ack, const char* flags,
                           const std::string& data = "", uint16_t window = 64240)
   {
@@ -113,12 +119,12 @@ class Client
     auto r = send(kClientIsn, 0, "S", "", window);
     REQUIRE(r.size() == 1);
     REQUIRE(r[0].ack() == kClientIsn + 1);
-    iss = r[0].seq();  // echoall's ISN: its SYN cookie
+    iss = r[0].seq();  // echoall_hardened's ISN: its SYN cookie
     CHECK(send(kClientIsn + 1, iss + 1, ".", "", window).empty());
   }
 
   // The same, returning what the last ACK brought back (RSTs to connections
-  // echoall dropped to make room, see tcp_make_room).
+  // echoall_hardened dropped to make room, see tcp_make_room).
   std::vector<Reply> handshake_replies()
   {
     auto r = send(kClientIsn, 0, "S");
@@ -156,7 +162,7 @@ class Client
 
   uint16_t port_;
   int fds_[2];
-  uint32_t iss = 0;  // echoall's initial sequence number, set by handshake()
+  uint32_t iss = 0;  // echoall_hardened's initial sequence number, set by handshake()
   // The TCP options of every SYN it sends (none by default), a multiple of 4.
   std::vector<unsigned char> syn_options;
 };
@@ -192,8 +198,8 @@ void check_common(const Reply& r, uint16_t port)
 
 }  // namespace
 
-TEST_CASE("echoall answers a SYN with SYN+ACK acking seq+1 and announcing MSS 1460",
-          "[tcp][step6]")
+TEST_CASE("echoall_hardened answers a SYN with SYN+ACK acking seq+1 and announcing MSS 1460",
+          "[tcp][hardened]")
 {
   Client c(40001);
   auto r = c.send(kClientIsn, 0, "S", "", 29200);
@@ -201,7 +207,7 @@ TEST_CASE("echoall answers a SYN with SYN+ACK acking seq+1 and announcing MSS 14
   check_common(r[0], 40001);
   CHECK(flags(r[0]) == "S.");
   // Its ISN is a SYN cookie for these four numbers and this client ISN
-  // (tests/echoall_cookie_unittest.cc checks the cookie itself).
+  // (the [cookie] cases below check the cookie itself).
   CHECK(r[0].ack() == kClientIsn + 1);
   CHECK(r[0].window() == 29200);  // its own window, mirrored
   const std::vector<unsigned char> mss = { 2, 4, 0x05, 0xb4 };  // kind 2, length 4, 1460
@@ -209,8 +215,8 @@ TEST_CASE("echoall answers a SYN with SYN+ACK acking seq+1 and announcing MSS 14
   CHECK(r[0].data.empty());
 }
 
-TEST_CASE("echoall echoes in-order data at seq + (iss - irs), odd lengths included",
-          "[tcp][step6]")
+TEST_CASE("echoall_hardened echoes in-order data at seq + (iss - irs), odd lengths included",
+          "[tcp][hardened]")
 {
   Client c(40002);
   c.handshake();
@@ -231,8 +237,8 @@ TEST_CASE("echoall echoes in-order data at seq + (iss - irs), odd lengths includ
   }
 }
 
-TEST_CASE("echoall acknowledges a byte once the client acknowledges its echo",
-          "[tcp][step6]")
+TEST_CASE("echoall_hardened acknowledges a byte once the client acknowledges its echo",
+          "[tcp][hardened]")
 {
   Client c(40003);
   c.handshake();
@@ -255,8 +261,8 @@ TEST_CASE("echoall acknowledges a byte once the client acknowledges its echo",
   CHECK(c.send(kClientIsn + 6, c.iss + 6, ".", "", 64235).empty());
 }
 
-TEST_CASE("echoall re-acks a duplicate whose echo was acknowledged, without echoing twice",
-          "[tcp][step6]")
+TEST_CASE("echoall_hardened re-acks a duplicate whose echo was acknowledged, without echoing twice",
+          "[tcp][hardened]")
 {
   Client c(40004);
   c.handshake();
@@ -272,7 +278,7 @@ TEST_CASE("echoall re-acks a duplicate whose echo was acknowledged, without echo
   CHECK(r[0].data.empty());
 }
 
-TEST_CASE("echoall echoes a retransmission again when the echo was lost", "[tcp][step6]")
+TEST_CASE("echoall_hardened echoes a retransmission again when the echo was lost", "[tcp][hardened]")
 {
   Client c(40005);
   c.handshake();
@@ -303,8 +309,8 @@ TEST_CASE("echoall echoes a retransmission again when the echo was lost", "[tcp]
   CHECK(next[0].data == "!");
 }
 
-TEST_CASE("echoall re-acks an out-of-order segment and echoes it only after the gap is filled",
-          "[tcp][step6]")
+TEST_CASE("echoall_hardened re-acks an out-of-order segment and echoes it only after the gap is filled",
+          "[tcp][hardened]")
 {
   Client c(40006);
   c.handshake();
@@ -328,8 +334,8 @@ TEST_CASE("echoall re-acks an out-of-order segment and echoes it only after the 
   CHECK(world[0].data == "world");
 }
 
-TEST_CASE("echoall echoes only what fits in the client's window, and acks none of the rest",
-          "[tcp][step6]")
+TEST_CASE("echoall_hardened echoes only what fits in the client's window, and acks none of the rest",
+          "[tcp][hardened]")
 {
   Client c(40007);
   c.handshake(4);  // the client can take 4 bytes
@@ -360,7 +366,7 @@ TEST_CASE("echoall echoes only what fits in the client's window, and acks none o
   CHECK(ef[0].data == "ef");
 }
 
-TEST_CASE("echoall answers a zero-window probe with an ACK", "[tcp][step6]")
+TEST_CASE("echoall_hardened answers a zero-window probe with an ACK", "[tcp][hardened]")
 {
   Client c(40008);
   c.handshake();
@@ -372,8 +378,8 @@ TEST_CASE("echoall answers a zero-window probe with an ACK", "[tcp][step6]")
   CHECK(r[0].ack() == kClientIsn + 1);
 }
 
-TEST_CASE("echoall echoes a FIN as its own FIN and forgets the connection when both are acked",
-          "[tcp][step6]")
+TEST_CASE("echoall_hardened echoes a FIN as its own FIN and forgets the connection when both are acked",
+          "[tcp][hardened]")
 {
   Client c(40009);
   c.handshake();
@@ -400,7 +406,7 @@ TEST_CASE("echoall echoes a FIN as its own FIN and forgets the connection when b
   CHECK(flags(after[0]) == "R");  // no such connection any more
 }
 
-TEST_CASE("echoall echoes data and FIN of one segment together", "[tcp][step6]")
+TEST_CASE("echoall_hardened echoes data and FIN of one segment together", "[tcp][hardened]")
 {
   Client c(40010);
   c.handshake();
@@ -415,7 +421,7 @@ TEST_CASE("echoall echoes data and FIN of one segment together", "[tcp][step6]")
   CHECK(last[0].ack() == kClientIsn + 12);  // 10 bytes and the FIN
 }
 
-TEST_CASE("echoall answers a segment of an unknown connection with RST", "[tcp][step6]")
+TEST_CASE("echoall_hardened answers a segment of an unknown connection with RST", "[tcp][hardened]")
 {
   Client c(40011);
   SECTION("with ACK: the RST takes its seq from the ACK field")
@@ -442,21 +448,21 @@ TEST_CASE("echoall answers a segment of an unknown connection with RST", "[tcp][
   }
 }
 
-TEST_CASE("echoall forgets a connection the client resets", "[tcp][step6]")
+TEST_CASE("echoall_hardened forgets a connection the client resets", "[tcp][hardened]")
 {
   Client c(40012);
   c.handshake();
   REQUIRE(c.send(kClientIsn + 1, c.iss + 1, "P.", "ab").size() == 1);
   CHECK(c.send(kClientIsn + 3, c.iss + 1, "R.").empty());
   // (Not at kClientIsn + 1: that segment would hand the cookie back again,
-  // and open the connection anew; see tests/echoall_cookie_unittest.cc.)
+  // and open the connection anew; see the [cookie] cases below.)
   auto r = c.send(kClientIsn + 3, c.iss + 1, "P.", "x");
   REQUIRE(r.size() == 1);
   CHECK(flags(r[0]) == "R");
 }
 
-TEST_CASE("echoall ignores an ACK of bytes it never sent, answering with its own ACK",
-          "[tcp][step6]")
+TEST_CASE("echoall_hardened ignores an ACK of bytes it never sent, answering with its own ACK",
+          "[tcp][hardened]")
 {
   Client c(40013);
   c.handshake();
@@ -467,7 +473,7 @@ TEST_CASE("echoall ignores an ACK of bytes it never sent, answering with its own
   CHECK(r[0].data.empty());
 }
 
-TEST_CASE("echoall keeps connections apart by their four numbers", "[tcp][step6]")
+TEST_CASE("echoall_hardened keeps connections apart by their four numbers", "[tcp][hardened]")
 {
   Client a(40014), b(40015);
   a.handshake();
@@ -480,7 +486,7 @@ TEST_CASE("echoall keeps connections apart by their four numbers", "[tcp][step6]
   CHECK(r[0].data == "bb");
 }
 
-TEST_CASE("echoall writes nothing for a segment shorter than its header", "[tcp][step6]")
+TEST_CASE("echoall_hardened writes nothing for a segment shorter than its header", "[tcp][hardened]")
 {
   Client c(40016);
   // 20 bytes of IP header and 19 of TCP: tcp_check refuses it.
@@ -498,34 +504,30 @@ TEST_CASE("echoall writes nothing for a segment shorter than its header", "[tcp]
 
 // ---------------------------------------------------------------- SYN cookies
 
-// echoall.cc's cookie, its hash (tooling/siphash.h) and its table, as the
+// echoall_hardened.cc's cookie, its hash (tooling/siphash.h) and its table, as the
 // program runs them.
 uint32_t cookie_time(int64_t now);
 uint32_t syn_cookie(const SocketAddr& key, uint32_t irs, uint32_t t, uint32_t scale = 0);
 bool syn_cookie_check(const SocketAddr& key, uint32_t irs, uint32_t cookie, uint32_t t,
                       uint32_t* scale = nullptr);
 size_t tcp_connections();
-extern size_t max_connections;
-extern int64_t idle_timeout_ms;
 
 namespace
 {
 
-// Sets the table's bounds for one test case, and puts them back after.
+// Sets the table's bounds for one test case, as -c and -t would (and to
+// -t 0, which -t refuses: every idle entry too old), and puts them back after.
 struct Bounds
 {
-  Bounds(size_t max, int64_t idle_ms) : max_(max_connections), idle_(idle_timeout_ms)
+  Bounds(long max, long idle_s) : saved_(*echoall_bounds())
   {
-    max_connections = max;
-    idle_timeout_ms = idle_ms;
+    echoall_bounds()->max_connections = max;
+    echoall_bounds()->idle_timeout_s = idle_s;
   }
-  ~Bounds()
-  {
-    max_connections = max_;
-    idle_timeout_ms = idle_;
-  }
-  size_t max_;
-  int64_t idle_;
+  ~Bounds() { *echoall_bounds() = saved_; }
+  Bounds(const Bounds&) = delete;
+  Bounds& operator=(const Bounds&) = delete;
+  EchoBounds saved_;
 };
 
 void sleep_ms(int ms)
@@ -543,13 +545,13 @@ std::vector<uint16_t> resets(const std::vector<Reply>& replies)
   return ports;
 }
 
-// Empties echoall's table through its own idle timeout: every entry is idle
+// Empties echoall_hardened's table through its own idle timeout: every entry is idle
 // longer than 0 ms, so the next handshake resets them all.  Returns how many
 // it reset; the throwaway connection is reset by its client.
 size_t forget_all()
 {
   const size_t before = tcp_connections();
-  Bounds zero(max_connections, 0);
+  Bounds zero(echoall_bounds()->max_connections, 0);
   sleep_ms(2);
   Client t(39999);
   const size_t reset = resets(t.handshake_replies()).size();
@@ -571,7 +573,7 @@ SocketAddr client_key(uint16_t port)
 
 }  // namespace
 
-TEST_CASE("SipHash-2-4 gives the reference outputs of its paper", "[cookie][step6]")
+TEST_CASE("SipHash-2-4 gives the reference outputs of its paper", "[cookie][hardened]")
 {
   // Aumasson and Bernstein, "SipHash: a fast short-input PRF", appendix A:
   // key 00 01 .. 0f; the message 00 01 .. 0e gives a129ca6149be45e5, and
@@ -587,7 +589,7 @@ TEST_CASE("SipHash-2-4 gives the reference outputs of its paper", "[cookie][step
 }
 
 TEST_CASE("a SYN cookie is good for two minutes after its own and names its connection",
-          "[cookie][step6]")
+          "[cookie][hardened]")
 {
   const SocketAddr key = client_key(41000);
   const uint32_t t = 77;
@@ -612,8 +614,8 @@ TEST_CASE("a SYN cookie is good for two minutes after its own and names its conn
   CHECK(cookie_time(256 * 60000) == 0);
 }
 
-TEST_CASE("echoall's SYN+ACK carries a cookie its final ACK hands back, and keeps no entry "
-          "for 10,000 SYNs", "[cookie][step6]")
+TEST_CASE("echoall_hardened's SYN+ACK carries a cookie its final ACK hands back, and keeps no entry "
+          "for 10,000 SYNs", "[cookie][hardened]")
 {
   const size_t before = tcp_connections();
   Client c(0);
@@ -631,8 +633,8 @@ TEST_CASE("echoall's SYN+ACK carries a cookie its final ACK hands back, and keep
   CHECK(tcp_connections() == before);  // nothing remembered
 }
 
-TEST_CASE("echoall resets an ACK whose cookie is wrong and keeps no entry for it",
-          "[cookie][step6]")
+TEST_CASE("echoall_hardened resets an ACK whose cookie is wrong and keeps no entry for it",
+          "[cookie][hardened]")
 {
   const size_t before = tcp_connections();
   Client c(41002);
@@ -662,7 +664,7 @@ TEST_CASE("echoall resets an ACK whose cookie is wrong and keeps no entry for it
   CHECK(tcp_connections() == before);
 }
 
-TEST_CASE("echoall echoes data riding on the handshake's last ACK", "[cookie][step6]")
+TEST_CASE("echoall_hardened echoes data riding on the handshake's last ACK", "[cookie][hardened]")
 {
   Client c(41004);
   auto synack = c.send(kClientIsn, 0, "S");
@@ -678,8 +680,8 @@ TEST_CASE("echoall echoes data riding on the handshake's last ACK", "[cookie][st
   CHECK(c.send(kClientIsn + 6, iss + 1, "R.").empty());
 }
 
-TEST_CASE("echoall resets every connection idle beyond its timeout when the next one is made",
-          "[bounds][step6]")
+TEST_CASE("echoall_hardened resets every connection idle beyond its timeout when the next one is made",
+          "[bounds][hardened]")
 {
   // Whatever the cases above left in the table is reset by one handshake.
   forget_all();
@@ -688,8 +690,8 @@ TEST_CASE("echoall resets every connection idle beyond its timeout when the next
   b.handshake();
   REQUIRE(tcp_connections() == 2);
   {
-    Bounds bounds(max_connections, 5);
-    sleep_ms(10);  // a and b are now idle 10 ms, beyond 5
+    Bounds bounds(echoall_bounds()->max_connections, 0);
+    sleep_ms(2);  // a and b are now idle 2 ms, beyond 0 s
     Client c(41012);
     auto synack = c.send(kClientIsn, 0, "S");
     REQUIRE(synack.size() == 1);
@@ -717,11 +719,11 @@ TEST_CASE("echoall resets every connection idle beyond its timeout when the next
   CHECK(flags(r[0]) == "R");
 }
 
-TEST_CASE("echoall resets the longest-idle connection when its table is full",
-          "[bounds][step6]")
+TEST_CASE("echoall_hardened resets the longest-idle connection when its table is full",
+          "[bounds][hardened]")
 {
   forget_all();
-  Bounds bounds(2, 300 * 1000);
+  Bounds bounds(2, 300);
   Client a(41020), b(41021), c(41022);
   a.handshake();
   b.handshake();
@@ -759,13 +761,13 @@ TEST_CASE("echoall resets the longest-idle connection when its table is full",
   CHECK(tcp_connections() == 2);
 }
 
-TEST_CASE("echoall opens a connection again for a segment that repeats the handshake's last ACK",
-          "[cookie][step6]")
+TEST_CASE("echoall_hardened opens a connection again for a segment that repeats the handshake's last ACK",
+          "[cookie][hardened]")
 {
   // The price of keeping nothing: after a RST, a segment with seq irs + 1
   // and ack cookie + 1 is the handshake's last ACK again, and the cookie is
   // good for two minutes more.  Linux pays it only while its SYN queue has
-  // overflowed lately (tcp_synq_no_recent_overflow); echoall always does.
+  // overflowed lately (tcp_synq_no_recent_overflow); echoall_hardened always does.
   Client c(41030);
   c.handshake();
   CHECK(c.send(kClientIsn + 1, c.iss + 1, "R.").empty());
@@ -778,13 +780,13 @@ TEST_CASE("echoall opens a connection again for a segment that repeats the hands
 
 // The kernel picks a random ISN, so one connection in a few hundred million
 // crosses 2^32 within its first bytes; here every one does.
-TEST_CASE("echoall echoes a stream whose sequence numbers cross 2^32", "[tcp][step6][wrap]")
+TEST_CASE("echoall_hardened echoes a stream whose sequence numbers cross 2^32", "[tcp][hardened][wrap]")
 {
   Client c(40017);
   const uint32_t isn = 0xfffffff0u;  // 16 below 2^32
   auto syn = c.send(isn, 0, "S");
   REQUIRE(syn.size() == 1);
-  c.iss = syn[0].seq();  // echoall's ISN: its SYN cookie
+  c.iss = syn[0].seq();  // echoall_hardened's ISN: its SYN cookie
   const uint32_t offset = c.iss - isn;
   CHECK(syn[0].ack() == isn + 1);
   CHECK(c.send(isn + 1, c.iss + 1, ".").empty());
@@ -834,8 +836,8 @@ TEST_CASE("echoall echoes a stream whose sequence numbers cross 2^32", "[tcp][st
   CHECK(last[0].ack() == seq + 6);
 }
 
-TEST_CASE("echoall takes a SYN at 2^32 - 1, whose first data byte is number 0",
-          "[tcp][step6][wrap]")
+TEST_CASE("echoall_hardened takes a SYN at 2^32 - 1, whose first data byte is number 0",
+          "[tcp][hardened][wrap]")
 {
   Client c(40018);
   auto syn = c.send(0xffffffffu, 0, "S");
@@ -853,7 +855,7 @@ TEST_CASE("echoall takes a SYN at 2^32 - 1, whose first data byte is number 0",
   CHECK(ack[0].ack() == 4);
 }
 
-TEST_CASE("echoall passes on a window update that acknowledges nothing new", "[tcp][step6]")
+TEST_CASE("echoall_hardened passes on a window update that acknowledges nothing new", "[tcp][hardened]")
 {
   Client c(40019);
   c.handshake(4);
@@ -874,7 +876,7 @@ TEST_CASE("echoall passes on a window update that acknowledges nothing new", "[t
   CHECK(update[0].window() == 4000);
 }
 
-TEST_CASE("echoall drops a segment of a known connection that has no ACK", "[tcp][step6]")
+TEST_CASE("echoall_hardened drops a segment of a known connection that has no ACK", "[tcp][hardened]")
 {
   Client c(40020);
   c.handshake();
@@ -892,6 +894,22 @@ TEST_CASE("echoall drops a segment of a known connection that has no ACK", "[tcp
 namespace
 {
 
+// Sets --mss, --window and -K for one test case, as the command line would,
+// and puts every speed option back after.
+struct OptionsSet
+{
+  OptionsSet(int mss, long window, bool offload) : saved_(*echoall_speed())
+  {
+    echoall_speed()->mss = mss;
+    echoall_speed()->window = window;
+    echoall_speed()->offload = offload;
+  }
+  ~OptionsSet() { *echoall_speed() = saved_; }
+  OptionsSet(const OptionsSet&) = delete;
+  OptionsSet& operator=(const OptionsSet&) = delete;
+  SpeedOptions saved_;
+};
+
 // What Linux's SYN offers, with the window scale `shift`:
 // mss 1460, nop, nop, sackOK (no timestamps), nop, wscale SHIFT.
 std::vector<unsigned char> linux_syn_options(unsigned char shift)
@@ -901,8 +919,8 @@ std::vector<unsigned char> linux_syn_options(unsigned char shift)
 
 }  // namespace
 
-TEST_CASE("echoall --mss 1000 announces MSS 1000 (02 04 03 e8) in its SYN+ACK, and no scale",
-          "[tcp][step6][faster]")
+TEST_CASE("echoall_hardened --mss 1000 announces MSS 1000 (02 04 03 e8) in its SYN+ACK, and no scale",
+          "[tcp][hardened][faster]")
 {
   OptionsSet set(1000, 0, false);
   Client c(40101);
@@ -916,11 +934,11 @@ TEST_CASE("echoall --mss 1000 announces MSS 1000 (02 04 03 e8) in its SYN+ACK, a
   CHECK(r[0].window() == 29200);
 }
 
-TEST_CASE("echoall --window 4M answers a SYN that offers a scale with mss 1460,nop,wscale 7, "
-          "and scales both windows after it", "[tcp][step6][faster]")
+TEST_CASE("echoall_hardened --window 4M answers a SYN that offers a scale with mss 1460,nop,wscale 7, "
+          "and scales both windows after it", "[tcp][hardened][faster]")
 {
   OptionsSet set(0, 4L << 20, false);
-  CHECK(window_shift() == 7);  // 4 MiB >> 7 = 32768 fits 16 bits; >> 6 = 65536 would not
+  CHECK(window_shift(*echoall_speed()) == 7);  // 4 MiB >> 7 = 32768 fits 16 bits; >> 6 = 65536 would not
   Client c(40102);
   c.syn_options = linux_syn_options(2);  // the client's window field is in units of 4 bytes
   auto synack = c.send(kClientIsn, 0, "S", "", 64240);
@@ -948,8 +966,8 @@ TEST_CASE("echoall --window 4M answers a SYN that offers a scale with mss 1460,n
   CHECK(c.send(kClientIsn + 401, c.iss + 401, "R.").empty());
 }
 
-TEST_CASE("echoall --window 4M sends no scale to a SYN that offered none, and reads its window "
-          "in bytes", "[tcp][step6][faster]")
+TEST_CASE("echoall_hardened --window 4M sends no scale to a SYN that offered none, and reads its window "
+          "in bytes", "[tcp][hardened][faster]")
 {
   OptionsSet set(0, 4L << 20, false);
   Client c(40103);
@@ -967,8 +985,8 @@ TEST_CASE("echoall --window 4M sends no scale to a SYN that offered none, and re
   CHECK(c.send(kClientIsn + 101, c.iss + 101, "R.").empty());
 }
 
-TEST_CASE("echoall reads a window scale over 14 as 14 (RFC 7323 section 2.3)",
-          "[tcp][step6][faster]")
+TEST_CASE("echoall_hardened reads a window scale over 14 as 14 (RFC 7323 section 2.3)",
+          "[tcp][hardened][faster]")
 {
   OptionsSet set(0, 4L << 20, false);
   Client c(40104);
@@ -984,8 +1002,8 @@ TEST_CASE("echoall reads a window scale over 14 as 14 (RFC 7323 section 2.3)",
   CHECK(c.send(kClientIsn + 1401, c.iss + 1401, "R.").empty());
 }
 
-TEST_CASE("a SYN cookie carries the window scale, good only when echoall scales",
-          "[cookie][step6][faster]")
+TEST_CASE("a SYN cookie carries the window scale, good only when echoall_hardened scales",
+          "[cookie][hardened][faster]")
 {
   const SocketAddr key = client_key(40105);
   const uint32_t t = 17;
@@ -1013,28 +1031,28 @@ TEST_CASE("a SYN cookie carries the window scale, good only when echoall scales"
   }
 }
 
-TEST_CASE("echoall -K implies --window 4M unless given, and keeps MSS 1460",
-          "[step6][faster]")
+TEST_CASE("echoall_hardened -K implies --window 4M unless given, and keeps MSS 1460",
+          "[hardened][faster]")
 {
   SECTION("-K alone")
   {
     OptionsSet set(0, 0, true);
-    CHECK(synack_mss() == 1460);
-    CHECK(window_bytes() == 4L << 20);
-    CHECK(window_shift() == 7);
+    CHECK(synack_mss(*echoall_speed()) == 1460);
+    CHECK(window_bytes(*echoall_speed()) == 4L << 20);
+    CHECK(window_shift(*echoall_speed()) == 7);
   }
   SECTION("-K --mss 1000 --window 65000")
   {
     OptionsSet set(1000, 65000, true);
-    CHECK(synack_mss() == 1000);
-    CHECK(window_bytes() == 65000);
-    CHECK(window_shift() == 0);
+    CHECK(synack_mss(*echoall_speed()) == 1000);
+    CHECK(window_bytes(*echoall_speed()) == 65000);
+    CHECK(window_shift(*echoall_speed()) == 0);
   }
   SECTION("no option: MSS 1460, the peer's window up to 65535, no scale")
   {
     OptionsSet set(0, 0, false);
-    CHECK(synack_mss() == 1460);
-    CHECK(window_bytes() == 65535);
-    CHECK(window_shift() == 0);
+    CHECK(synack_mss(*echoall_speed()) == 1460);
+    CHECK(window_bytes(*echoall_speed()) == 65535);
+    CHECK(window_shift(*echoall_speed()) == 0);
   }
 }
