@@ -250,9 +250,14 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
       if (seq_before(seq, st.rcv_nxt))
         send_ack = true;  // a keep-alive or window probe (seq one below): answer it
     }
-    else if (st.fin || seq_before(st.rcv_nxt, seq))
+    else if (seq_before(st.rcv_nxt, seq) ||
+             (st.fin && seq_before(st.rcv_nxt, seq + payload_len + fin)))
     {
-      send_ack = true;  // out of order, or past the FIN: echo nothing, say where we are
+      // Out of order, or past the FIN: echo nothing, say where we are.  Once
+      // the FIN is echoed nothing new can come; what comes before it is a
+      // retransmission, whose echo was lost: it is echoed again below, the
+      // FIN too, or the peer's close would wait for it forever.
+      send_ack = true;
     }
     else if (!seq_before(acked, seq + payload_len + fin))
     {

@@ -421,6 +421,130 @@ TEST_CASE("echoall_hardened echoes data and FIN of one segment together", "[tcp]
   CHECK(last[0].ack() == kClientIsn + 12);  // 10 bytes and the FIN
 }
 
+// ---------------------------------------------------------------- a lost echo before the close
+//
+// Once our FIN has gone out (TcpState's fin), the peer still holds every
+// byte of ours it has not acknowledged: if our echo was lost, it sends its
+// bytes, its FIN, or both again, and the close completes only if we echo
+// them again (issue 26).  Each case replays what the client's kernel sends.
+
+TEST_CASE("echoall_hardened echoes data again whose echo was lost before its FIN, "
+          "and the close completes", "[tcp][hardened][fin]")
+{
+  Client c(40021);
+  c.handshake();
+  REQUIRE(c.send(kClientIsn + 1, c.iss + 1, "P.", "abc").size() == 1);  // this echo is lost
+  // The client's FIN, acknowledging nothing of ours: we echo it as our FIN.
+  auto fin = c.send(kClientIsn + 4, c.iss + 1, "F.");
+  REQUIRE(fin.size() == 1);
+  CHECK(flags(fin[0]) == "F.");
+  CHECK(fin[0].seq() == c.iss + 4);
+  CHECK(fin[0].ack() == kClientIsn + 1);
+  // Our FIN came before the bytes it follows: the client's kernel keeps it
+  // out of order and, at its timeout, sends "abc" again.
+  auto again = c.send(kClientIsn + 1, c.iss + 1, "P.", "abc");
+  REQUIRE(again.size() == 1);
+  check_common(again[0], 40021);
+  CHECK(flags(again[0]) == "P.");
+  CHECK(again[0].seq() == c.iss + 1);
+  CHECK(again[0].ack() == kClientIsn + 1);
+  CHECK(again[0].data == "abc");
+  // Now it holds abc and our FIN: it acknowledges both, we its FIN, and forget.
+  auto last = c.send(kClientIsn + 5, c.iss + 5, ".");
+  REQUIRE(last.size() == 1);
+  CHECK(flags(last[0]) == ".");
+  CHECK(last[0].seq() == c.iss + 5);
+  CHECK(last[0].ack() == kClientIsn + 5);
+  auto after = c.send(kClientIsn + 5, c.iss + 5, ".");
+  REQUIRE(after.size() == 1);
+  CHECK(flags(after[0]) == "R");  // the connection is closed, its entry gone
+}
+
+TEST_CASE("echoall_hardened echoes data+FIN again when that echo was lost, and the close completes",
+          "[tcp][hardened][fin]")
+{
+  Client c(40022);
+  c.handshake();
+  auto first = c.send(kClientIsn + 1, c.iss + 1, "FP.", "bye");  // this echo is lost
+  REQUIRE(first.size() == 1);
+  CHECK(flags(first[0]) == "FP.");
+  SECTION("nothing of it arrived: all of it again")
+  {
+    auto again = c.send(kClientIsn + 1, c.iss + 1, "FP.", "bye");
+    REQUIRE(again.size() == 1);
+    check_common(again[0], 40022);
+    CHECK(flags(again[0]) == "FP.");
+    CHECK(again[0].seq() == c.iss + 1);
+    CHECK(again[0].ack() == kClientIsn + 1);
+    CHECK(again[0].data == "bye");
+  }
+  SECTION("its first byte arrived (a window cut the echo): the rest and the FIN again")
+  {
+    CHECK(c.send(kClientIsn + 5, c.iss + 2, ".").size() == 1);  // "b" came back
+    auto again = c.send(kClientIsn + 1, c.iss + 2, "FP.", "bye");
+    REQUIRE(again.size() == 1);
+    CHECK(flags(again[0]) == "FP.");
+    CHECK(again[0].seq() == c.iss + 2);
+    CHECK(again[0].ack() == kClientIsn + 2);
+    CHECK(again[0].data == "ye");
+  }
+  auto last = c.send(kClientIsn + 5, c.iss + 5, ".");
+  REQUIRE(last.size() == 1);
+  CHECK(flags(last[0]) == ".");
+  CHECK(last[0].seq() == c.iss + 5);
+  CHECK(last[0].ack() == kClientIsn + 5);  // 3 bytes and the FIN
+  auto after = c.send(kClientIsn + 5, c.iss + 5, ".");
+  REQUIRE(after.size() == 1);
+  CHECK(flags(after[0]) == "R");
+}
+
+TEST_CASE("echoall_hardened echoes a bare FIN again when its echo was lost, and the close completes",
+          "[tcp][hardened][fin]")
+{
+  Client c(40023);
+  c.handshake();
+  REQUIRE(c.send(kClientIsn + 1, c.iss + 1, "P.", "abc").size() == 1);
+  REQUIRE(c.send(kClientIsn + 4, c.iss + 4, ".").size() == 1);  // the echo acknowledged
+  auto first = c.send(kClientIsn + 4, c.iss + 4, "F.");  // this echo is lost
+  REQUIRE(first.size() == 1);
+  CHECK(flags(first[0]) == "F.");
+  // The client's FIN again, at its retransmission timeout.
+  auto again = c.send(kClientIsn + 4, c.iss + 4, "F.");
+  REQUIRE(again.size() == 1);
+  check_common(again[0], 40023);
+  CHECK(flags(again[0]) == "F.");
+  CHECK(again[0].seq() == c.iss + 4);
+  CHECK(again[0].ack() == kClientIsn + 4);
+  CHECK(again[0].data.empty());
+  auto last = c.send(kClientIsn + 5, c.iss + 5, ".");
+  REQUIRE(last.size() == 1);
+  CHECK(flags(last[0]) == ".");
+  CHECK(last[0].ack() == kClientIsn + 5);
+  auto after = c.send(kClientIsn + 5, c.iss + 5, ".");
+  REQUIRE(after.size() == 1);
+  CHECK(flags(after[0]) == "R");
+}
+
+TEST_CASE("echoall_hardened echoes nothing past the FIN it echoed, answering with an ACK",
+          "[tcp][hardened][fin]")
+{
+  Client c(40024);
+  c.handshake();
+  REQUIRE(c.send(kClientIsn + 1, c.iss + 1, "FP.", "end").size() == 1);
+  // Bytes after the FIN, and bytes that run into it: a peer that closed sends neither.
+  for (uint32_t seq : { kClientIsn + 5, kClientIsn + 3 })
+  {
+    CAPTURE(seq);
+    auto r = c.send(seq, c.iss + 1, "P.", "more");
+    REQUIRE(r.size() == 1);
+    CHECK(flags(r[0]) == ".");
+    CHECK(r[0].seq() == c.iss + 5);
+    CHECK(r[0].ack() == kClientIsn + 1);
+    CHECK(r[0].data.empty());
+  }
+  CHECK(c.send(kClientIsn + 5, c.iss + 1, "R.").empty());
+}
+
 TEST_CASE("echoall_hardened answers a segment of an unknown connection with RST", "[tcp][hardened]")
 {
   Client c(40011);
