@@ -18,7 +18,7 @@
 #error "define STEP, the step's name, before including this file"
 #endif
 // The length of the step's answer to a SYN: 40 bytes of headers, or 44 with
-// the MSS option echoall announces.
+// the MSS option echoall_hardened announces.
 #ifndef STEP_SYNACK_LEN
 #define STEP_SYNACK_LEN 40
 #endif
