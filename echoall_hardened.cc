@@ -44,18 +44,15 @@ static const char kAbout[] =
 
 // What we remember about one connection, in RFC 793's names (section 3.2).
 //
-// The echoed stream is the received stream, byte for byte, so the byte that
-// arrived with sequence number s goes back with s + (iss - irs), a fixed
-// offset.  We echo a byte when we first accept it, so rcv_nxt and snd_nxt
-// move together and snd_nxt - rcv_nxt is that offset at every moment.
-//
-// Everything we send mirrors the peer across that offset: our data is its
-// data, our ACK is its ACK (a byte of its is acknowledged once its echo is
-// acknowledged), our window is its window (so it never sends more than it
-// can take back).  We keep no copy of what we sent: if an echo is lost, its
-// bytes are not acknowledged, the peer sends them again, and we echo them
-// again.  Reliability without a timer, paid for by one more round trip
-// before the peer may free its send buffer.
+// The echo is the received stream, byte for byte: the byte that arrived as
+// sequence number s goes back as s + (iss - irs), a fixed offset, and
+// snd_nxt - rcv_nxt is that offset at every moment.  Everything we send
+// mirrors the peer across it: our data is its data, our ACK is its ACK (its
+// byte is acknowledged once its echo is), our window is its window (it never
+// sends more than it can take back).  We keep no copy of what we sent: if an
+// echo is lost, its bytes are not acknowledged, the peer sends them again, and
+// we echo them again.  Reliability without a buffer or a timer, paid for by
+// one more round trip before the peer may free its send buffer.
 struct TcpState
 {
   uint32_t rcv_nxt;  // the peer's next new byte; every byte before it was echoed
@@ -71,6 +68,7 @@ struct TcpState
 // The four numbers of a connection name its state.  Only a connection whose
 // handshake completed has an entry: a SYN leaves nothing behind (see
 // syn_cookie), so a flood of SYNs from made-up addresses costs no memory.
+// The end of the FIN exchange, a RST, or tcp_make_room removes it.
 static std::map<SocketAddr, TcpState> connections;
 
 // The options main read: the table's bounds, -c N and -t SECONDS
@@ -133,13 +131,11 @@ static uint32_t rcv_window(const TcpState& st)
 // -t SECONDS, then, if the table is still full (-c N), the longest-idle one.
 static void tcp_make_room(int fd, int64_t now);
 
-// Sends one segment back to whoever sent iphdr/tcphdr: addresses and ports
-// swapped, our seq, ack, flags (TH_SYN, TH_ACK, ... of <netinet/tcp.h>) and
-// window field, then len bytes of data.  A SYN+ACK carries our options
-// (synack_options: the MSS, and a window scale with --window or -K).  The
-// checksum covers the pseudo-header, the header and the data, odd lengths
-// included.  Returns false when the kernel refused the packet.
-static bool tcp_reply(int fd, const struct iphdr* iphdr, const struct tcphdr* tcphdr,
+// Sends seq, ack, flags (TH_SYN, TH_ACK, ... of <netinet/tcp.h>), window and
+// len bytes of data back to whoever sent iphdr/tcphdr, addresses swapped.  A
+// SYN+ACK carries our options (synack_options: the MSS, and a window scale
+// with --window or -K).
+static void tcp_reply(int fd, const struct iphdr* iphdr, const struct tcphdr* tcphdr,
                       uint32_t seq, uint32_t ack, int flags, uint32_t window,
                       const unsigned char* data, int len);
 
@@ -206,15 +202,14 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
   }
   if (it == connections.end())
   {
-    // RFC 793 section 3.4, Reset Generation: "If the incoming segment has an
-    // ACK field, the reset takes its sequence number from the ACK field of
-    // the segment, otherwise the reset has sequence number zero and the ACK
-    // field is set to the sum of the sequence number and segment length".
+    // RFC 9293 section 3.5.2, Reset Generation: with an ACK field, the reset
+    // "takes its sequence number from the ACK field"; without, seq 0 and ack
+    // = seq + the segment's length, in which a SYN and a FIN count one each.
     if (tcphdr->ack)
       tcp_reply(fd, iphdr, tcphdr, ack, 0, TH_RST, 0, nullptr, 0);
     else
-      tcp_reply(fd, iphdr, tcphdr, 0, seq + payload_len + tcphdr->fin, TH_RST | TH_ACK, 0,
-                nullptr, 0);
+      tcp_reply(fd, iphdr, tcphdr, 0, seq + payload_len + tcphdr->syn + tcphdr->fin,
+                TH_RST | TH_ACK, 0, nullptr, 0);
     return;
   }
   TcpState& st = it->second;
@@ -225,14 +220,11 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
   const uint32_t offset = st.snd_nxt - st.rcv_nxt;  // iss - irs, see TcpState
   bool send_ack = false;
   if (seq_before(st.snd_nxt, ack))
-  {
     send_ack = true;  // it acknowledges what we never sent: answer with an ACK, drop it
-  }
   else
   {
-    // A newer ACK moves snd_una and brings the peer's current window.  The
-    // peer should hear of it: its bytes whose echo it now holds are
-    // acknowledged, and its window is ours.
+    // A newer ACK moves snd_una and brings the peer's window, and the peer
+    // should hear of it: its bytes whose echo it holds are acknowledged now.
     if (!seq_before(ack, st.snd_una))
     {
       const uint32_t wnd = window << st.snd_wscale;
@@ -240,34 +232,23 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
       st.snd_una = ack;
       st.snd_wnd = wnd;
     }
-    // The peer's bytes before `acked` are back with it, acknowledged: they
-    // are done.  Those from acked to rcv_nxt were echoed but not yet
-    // acknowledged; if they come again, their echo was lost: echo again.
+    // The peer's bytes before `acked` are back with it, acknowledged: done.
+    // Those from acked to rcv_nxt were echoed, not yet acknowledged: if they
+    // come again, their echo was lost, and they are echoed again, up to and
+    // with an echoed FIN, or the peer's close would wait for it forever.
     const uint32_t acked = st.snd_una - offset;
     const int fin = tcphdr->fin;
     if (payload_len == 0 && !fin)
-    {
-      if (seq_before(seq, st.rcv_nxt))
-        send_ack = true;  // a keep-alive or window probe (seq one below): answer it
-    }
+      send_ack |= seq_before(seq, st.rcv_nxt);  // a keep-alive or window probe: answer it
     else if (seq_before(st.rcv_nxt, seq) ||
              (st.fin && seq_before(st.rcv_nxt, seq + payload_len + fin)))
-    {
-      // Out of order, or past the FIN: echo nothing, say where we are.  Once
-      // the FIN is echoed nothing new can come; what comes before it is a
-      // retransmission, whose echo was lost: it is echoed again below, the
-      // FIN too, or the peer's close would wait for it forever.
-      send_ack = true;
-    }
+      send_ack = true;  // out of order, or past the FIN: echo nothing, say where we are
     else if (!seq_before(acked, seq + payload_len + fin))
-    {
       send_ack = true;  // a duplicate whose echo the peer has already acknowledged
-    }
     else
     {
-      // Skip what the peer has back already, then echo what fits in its
-      // window.  We acknowledge nothing new here: the peer's ACK of this
-      // echo will move `acked`.
+      // Skip what the peer has back, echo what fits in its window (a refused
+      // write is a lost echo); its ACK of the echo will move `acked`.
       const int skip = seq_before(seq, acked) ? static_cast<int>(acked - seq) : 0;
       const uint32_t echo_seq = seq + skip + offset;
       const uint32_t in_flight = echo_seq - st.snd_una;
@@ -275,19 +256,15 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
       const int len = std::min(payload_len - skip, room);
       const bool echo_fin = fin && len == payload_len - skip;
       if (len == 0 && !echo_fin)
-      {
         send_ack = true;  // its window is full: drop the bytes, it sends them again
-      }
-      else if (tcp_reply(fd, iphdr, tcphdr, echo_seq, acked,
-                         TH_ACK | (len > 0 ? TH_PUSH : 0) | (echo_fin ? TH_FIN : 0),
-                         rcv_window(st), data + skip, len))
+      else
       {
+        const int flags = TH_ACK | (len > 0 ? TH_PUSH : 0) | (echo_fin ? TH_FIN : 0);
+        tcp_reply(fd, iphdr, tcphdr, echo_seq, acked, flags, rcv_window(st), data + skip, len);
         const uint32_t end = seq + skip + len + echo_fin;
         if (seq_before(st.rcv_nxt, end))
-        {
           st.rcv_nxt = end;
-          st.snd_nxt = end + offset;
-        }
+        st.snd_nxt = st.rcv_nxt + offset;
         st.fin = st.fin || echo_fin;
         send_ack = false;  // the echo carried the ACK
       }
@@ -305,29 +282,23 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
 }
 
 // tcp_reply, declared above tcp_input: one segment, built from zero.
-static bool tcp_reply(int fd, const struct iphdr* iphdr, const struct tcphdr* tcphdr,
+static void tcp_reply(int fd, const struct iphdr* iphdr, const struct tcphdr* tcphdr,
                       uint32_t seq, uint32_t ack, int flags, uint32_t window,
                       const unsigned char* data, int len)
 {
-  union
+  struct
   {
-    unsigned char output[IP_MAXPACKET];
-    struct
-    {
-      struct iphdr iphdr;
-      struct tcphdr tcphdr;
-    } out;
-  };
-  static_assert(sizeof out == 20 + 20, "IP header then TCP header, no padding");
-  memset(&out, 0, sizeof out);
+    struct iphdr iphdr;
+    struct tcphdr tcphdr;
+    unsigned char data[IP_MAXPACKET - 20 - 20];  // what we echo
+  } out;
+  static_assert(offsetof(decltype(out), data) == 20 + 20, "IP header then TCP header, no padding");
+  memset(&out, 0, sizeof out.iphdr + sizeof out.tcphdr);
 
   // None but a SYN+ACK's: the MSS, and a window scale when we scale.
-  unsigned char* options = output + sizeof out;
-  const int options_len = (flags & TH_SYN) ? synack_options(speed, tcphdr, options) : 0;
+  const int options_len = (flags & TH_SYN) ? synack_options(speed, tcphdr, out.data) : 0;
   const int tcp_seg_len = static_cast<int>(sizeof out.tcphdr) + options_len + len;
-  const int tot_len = static_cast<int>(sizeof out.iphdr) + tcp_seg_len;
-  if (tot_len > static_cast<int>(sizeof output))
-    return false;  // cannot happen: an echo is never longer than what came in
+  const int tot_len = static_cast<int>(sizeof out.iphdr) + tcp_seg_len;  // at most what came in
 
   // IP header: the segment's own, addresses swapped, options dropped.
   memcpy(&out.iphdr, iphdr, sizeof out.iphdr);
@@ -350,10 +321,10 @@ static bool tcp_reply(int fd, const struct iphdr* iphdr, const struct tcphdr* tc
   out.tcphdr.window = htons(static_cast<uint16_t>(std::min<uint32_t>(window, 65535)));
 
   if (len > 0)
-    memcpy(options + options_len, data, len);
+    memcpy(out.data + options_len, data, len);
 
   out.tcphdr.check = tcp_checksum(&out.iphdr, &out.tcphdr, tcp_seg_len);
-  return tun_write(fd, output, tot_len);
+  tun_write(fd, &out, tot_len);
 }
 
 // ---------------------------------------------------------------- bounded state
