@@ -1,19 +1,23 @@
 // echoall_fuzzer.cc - echoall's tcp_input fed a sequence of segments, its
 // connection table kept from one segment to the next: echoall is the one
 // step with state, and the state is what a single packet cannot reach.
+// Built twice: for echoall.cc (step 6), and with -DFUZZ_ECHOALL_HARDENED
+// for echoall_hardened.cc (SYN cookies, the table's bounds, window scaling).
 //
 // Input format (its own, not fuzz_common.h's single packet):
-//   byte 0      the table's bounds: max_connections = 1 + (bits 0-1), so the
-//               fuzzer fills the table and makes echoall evict; bit 2 sets
-//               idle_timeout_ms to 0, so every handshake resets the idle.
+//   byte 0      echoall_hardened: the table's bounds, -c 1 + (bits 0-1), so
+//               the fuzzer fills the table and makes it evict; bit 2 sets
+//               -t 0, so every handshake resets the idle.  echoall: unused;
+//               its table of 4096 is filled at start but for kRoom entries,
+//               so that the 8 connections below find it full.
 //   then records, each 14 bytes and a payload, until the input ends:
 //     [0]       who: bits 0-1 the client's port (40000 + n), bit 2 the server
 //               (192.168.0.3 instead of .2): 8 connections to play with
 //     [1]       the TCP flags byte (FIN 01, SYN 02, RST 04, PSH 08, ACK 10 ...)
 //     [2]       how: bit 0 adds the client's ISN (1000) to seq, bit 1 adds
 //               the seq of the last SYN+ACK echoall sent `who` to ack, so a
-//               small number is a plausible segment (the cookie is a random
-//               32-bit number the fuzzer could never guess); bit 7 makes the
+//               small number is a plausible segment (echoall_hardened's ISN
+//               is a cookie the fuzzer could never guess); bit 7 makes the
 //               payload a whole raw IPv4 packet instead, its checksums fixed,
 //               fed through ip_check as the main loop does
 //     [3..6]    seq, big-endian          [7..10]  ack, big-endian
@@ -21,21 +25,24 @@
 //     then n payload bytes (fewer if the input ends first)
 //
 // After each segment: every packet echoall wrote is well-formed (fuzz_common.h),
-// at most one answer plus one RST per connection it dropped, and the table
-// never holds more than max_connections.  At the end a RST from each of the 8
-// connections must leave the table empty: an entry nobody can name would be
-// state that only grows.
+// at most one answer plus one RST per connection it dropped, and (hardened)
+// the table never holds more than -c.  At the end a RST from each of the 8
+// connections must leave no entry of theirs (hardened: an empty table): an
+// entry nobody can name would be state that only grows.
 #include "tests/fuzz/fuzz_common.h"
 
 #include <arpa/inet.h>
 #include <map>
 #include <vector>
 
-// echoall.cc, beside its main(): the step's tcp_input and its table's bounds.
+// The program's tcp_input, beside its main().
 void tcp_input(int fd, const void* input, const void* payload, int tot_len);
+#ifdef FUZZ_ECHOALL_HARDENED
+#include "tooling/echo_bounds.h"
+// echoall_hardened.cc's table, and its bounds to set as -c and -t would.
 size_t tcp_connections();
-extern size_t max_connections;
-extern int64_t idle_timeout_ms;
+EchoBounds* echoall_bounds();
+#endif
 
 static fuzz::Tun tun;
 
@@ -54,13 +61,6 @@ static uint32_t server_of(int who)
 static uint16_t port_of(int who)
 {
   return htons(static_cast<uint16_t>(40000 + (who & 3)));
-}
-
-extern "C" int LLVMFuzzerInitialize(int*, char***)
-{
-  fuzz::silence_stdout();
-  tun = fuzz::tun_pair();
-  return 0;
 }
 
 // One segment from `who`, built right: IP header, TCP header, payload, both
@@ -126,22 +126,76 @@ static int drain()
   }
 }
 
+// A raw packet names any connection, and echoall's SYN makes an entry: so
+// that only the 8 connections keep state from one input to the next (else
+// a long run would fill the table for good), each raw TCP packet is
+// followed by a RST of its four numbers.
+static void forget(const std::vector<unsigned char>& raw)
+{
+  const size_t ihl = ip_header_len(raw.data(), raw.size());
+  if (!ihl || raw[9] != IPPROTO_TCP || raw.size() < ihl + 20)
+    return;
+  std::vector<unsigned char> rst = segment(0, 0x04, 0, 0, 0, nullptr, 0);
+  memcpy(&rst[12], &raw[12], 8);    // its addresses
+  memcpy(&rst[20], &raw[ihl], 4);   // its ports
+  ip_fix_checksum(rst.data(), rst.size());
+  tcp_fix_checksum(rst.data(), rst.size());
+  feed(rst);
+  drain();
+}
+
+#ifndef FUZZ_ECHOALL_HARDENED
+// echoall's table holds 4096 (-c); all but kRoom of them are taken at start
+// by SYNs from ports no record names (a raw packet's RST may free one), so
+// that a SYN of the 8 connections can find the table full.
+static const int kRoom = 3;
+static void fill_table()
+{
+  for (int i = 0; i < 4096 - kRoom; ++i)
+  {
+    std::vector<unsigned char> syn = segment(0, 0x02, kClientIsn, 0, 64240, nullptr, 0);
+    put16(&syn[20], static_cast<uint16_t>(10000 + i));  // from port 10000 + i
+    tcp_fix_checksum(syn.data(), syn.size());
+    feed(syn);
+    drain();  // each SYN+ACK, or the socket's buffer fills and the next write blocks
+  }
+}
+#endif
+
+extern "C" int LLVMFuzzerInitialize(int*, char***)
+{
+  fuzz::silence_stdout();
+  tun = fuzz::tun_pair();
+#ifndef FUZZ_ECHOALL_HARDENED
+  fill_table();
+#endif
+  return 0;
+}
+
+#ifdef FUZZ_ECHOALL_HARDENED
+static size_t connections() { return tcp_connections(); }
 static void check_table(const char* when)
 {
-  if (tcp_connections() > max_connections)
+  if (tcp_connections() > static_cast<size_t>(echoall_bounds()->max_connections))
   {
-    fprintf(stderr, "fuzz: %s: %zu connections in a table of %zu\n", when, tcp_connections(),
-            max_connections);
+    fprintf(stderr, "fuzz: %s: %zu connections in a table of %ld\n", when, tcp_connections(),
+            echoall_bounds()->max_connections);
     abort();
   }
 }
+#else
+static size_t connections() { return 0; }  // the step shows its table to nobody
+static void check_table(const char*) {}
+#endif
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
   if (size < 1)
     return -1;
-  max_connections = 1 + (data[0] & 3);
-  idle_timeout_ms = (data[0] & 4) ? 0 : 300 * 1000;
+#ifdef FUZZ_ECHOALL_HARDENED
+  echoall_bounds()->max_connections = 1 + (data[0] & 3);
+  echoall_bounds()->idle_timeout_s = (data[0] & 4) ? 0 : 300;
+#endif
   memset(cookie_of, 0, sizeof cookie_of);
 
   size_t at = 1;
@@ -175,17 +229,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         ack += cookie_of[who];
       p = segment(who, flags, seq, ack, window, payload, len);
     }
-    const size_t before = tcp_connections();
+    const size_t before = connections();
     feed(p);
     const int written = drain();
     // One answer, and a RST to each connection dropped to make room.
-    const size_t dropped = before + 1 > tcp_connections() ? before + 1 - tcp_connections() : 0;
+    const size_t dropped = before + 1 > connections() ? before + 1 - connections() : 0;
     if (written > 1 + static_cast<int>(dropped))
     {
       fprintf(stderr, "fuzz: %d packets written for one segment, %zu connections dropped\n",
               written, dropped);
       abort();
     }
+    if (how & 0x80)
+      forget(p);
     check_table("after a segment");
   }
 
@@ -200,11 +256,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     fprintf(stderr, "fuzz: a RST was answered\n");
     abort();
   }
+#ifdef FUZZ_ECHOALL_HARDENED
   if (tcp_connections() != 0)
   {
     fprintf(stderr, "fuzz: %zu connections left that no RST of ours could name\n",
             tcp_connections());
     abort();
   }
+#else
+  // No entry is left for any of them: a bare ACK of each is answered with a
+  // RST, as a segment of no connection is.
+  for (int who = 0; who < kWho; ++who)
+  {
+    std::vector<unsigned char> probe = segment(who, 0x10, 0, 0, 0, nullptr, 0);
+    feed(probe);
+    static unsigned char buf[IP_MAXPACKET + 1];
+    const ssize_t n = read(tun.peer, buf, sizeof buf);
+    if (n < 40 || (buf[33] & 0x04) == 0 || drain() != 0)
+    {
+      fprintf(stderr, "fuzz: connection %d still has an entry after its RST\n", who);
+      abort();
+    }
+  }
+#endif
   return 0;
 }

@@ -233,6 +233,16 @@ static void echoall_seeds()
   }
   write_seed("echoall", "hand-evict", s);
 
+  s = Bytes(1, 0);  // echoes lost before the close: data+FIN, then a bare FIN, sent again
+  record(s, 0, SYN, 0, 0, 64240);
+  record(s, 0, ACK, 1, 1, 64240);
+  record(s, 0, FIN | PSH | ACK, 1, 1, 64240, "bye");
+  record(s, 0, FIN | PSH | ACK, 1, 1, 64240, "bye");
+  record(s, 0, ACK, 5, 4, 64240);
+  record(s, 0, FIN | ACK, 4, 4, 64240);
+  record(s, 0, ACK, 5, 5, 64240);
+  write_seed("echoall", "hand-fin-again", s);
+
   s = Bytes(1, 0);  // a wrong cookie, a stray ACK, then a raw SYN with options
   record(s, 1, SYN, 0, 0, 64240);
   record(s, 1, ACK, 1, 2, 64240);
