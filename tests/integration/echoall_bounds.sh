@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# tests/integration/echoall_bounds.sh: echoall's connection table and its
-# two bounds against the real kernel's TCP, in a private network namespace.
+# tests/integration/echoall_bounds.sh: echoall_hardened's connection table
+# and its two bounds against the real kernel's TCP, in a private network
+# namespace.  (echoall's own -c, a SYN refused when full: echoall.sh.)
 #
-#   ./echoall -c 2 -t 2             at most 2 connections; idle 2 s is too long
+#   ./echoall_hardened -c 2 -t 2    at most 2 connections; idle 2 s is too long
 #   three nc clients                the third resets the longest-idle of the two
 #   a fourth, 3 s later             every connection idle since is reset
 #
@@ -12,10 +13,10 @@ set -u
 . "$(dirname "$0")/lib.sh"
 require_root echoall_bounds
 require_tools echoall_bounds nc ss timeout
-require_built echoall_bounds "$FAKETCP_BIN/echoall"
+require_built echoall_bounds "$FAKETCP_BIN/echoall_hardened"
 enter_netns 60 "$@"
 
-start_prog echoall -c 2 -t 2 || finish
+start_prog echoall_hardened -c 2 -t 2 || finish
 
 # open NAME PORT: an nc client to 192.168.0.2:PORT held open; its fd, pid and
 # log in NAME_FD, NAME_PID, NAME_LOG.

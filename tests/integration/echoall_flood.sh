@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/integration/echoall_flood.sh: echoall under a SYN flood, in a private
+# tests/integration/echoall_flood.sh: echoall_hardened under a SYN flood, in a private
 # network namespace of its own.
 #
 #   tcpdump -n -S -i tun0           a SYN+ACK whose ISN is a SYN cookie, and
@@ -8,7 +8,7 @@
 #                                   a million SYNs from random sources
 #   nc -N 192.168.0.2 7 < 1 MiB     during the flood: the same 1 MiB comes back
 #   grep -E '^(VmRSS|VmHWM):' /proc/$pid/status
-#                                   echoall's peak memory stays within 8 MB
+#                                   echoall_hardened's peak memory stays within 8 MB
 #
 # FLOOD_COUNT=N sets the number of SYNs (default 1000000).  Figures are
 # printed; what is asserted is that the memory stays bounded, every SYN is
@@ -17,25 +17,25 @@ set -u
 . "$(dirname "$0")/lib.sh"
 require_root echoall_flood
 require_tools echoall_flood nc cmp timeout tcpdump
-require_built echoall_flood "$FAKETCP_BIN/echoall" "$TOOLS/synflood"
+require_built echoall_flood "$FAKETCP_BIN/echoall_hardened" "$TOOLS/synflood"
 enter_netns 400 "$@"
 
 COUNT=${FLOOD_COUNT:-1000000}
 LIMIT_KB=8192
 info() { echo "    $1"; }
-# VmRSS: the memory echoall holds now; VmHWM: the most it ever held.
+# VmRSS: the memory echoall_hardened holds now; VmHWM: the most it ever held.
 memory() { grep -E '^(VmRSS|VmHWM):' "/proc/$PROG_PID/status" > "$T_DIR/memory"; }
 status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "$T_DIR/memory"; }
 
-# echoall prints two lines a packet, two million in the flood: nobody
-# would read them, so its console goes to /dev/null, as docs/syncookies.md
-# runs it; tun0 with its address says it is ready.
-"$FAKETCP_BIN/echoall" > /dev/null &
+# echoall_hardened prints two lines a packet, two million in the flood:
+# nobody would read them, so its console goes to /dev/null, as
+# docs/syncookies.md runs it; tun0 with its address says it is ready.
+"$FAKETCP_BIN/echoall_hardened" > /dev/null &
 PROG_PID=$!
 T_PIDS+=("$PROG_PID")
 tun0_ready() { ip -4 addr show dev tun0 2>/dev/null | grep -q 'inet 192\.168\.0\.1/24'; }
 if ! wait_for 15 tun0_ready; then
-  fail "echoall_flood: start" "tun0 has no address 15 s after echoall started"
+  fail "echoall_flood: start" "tun0 has no address 15 s after echoall_hardened started"
   finish
 fi
 
@@ -61,7 +61,7 @@ fi
 
 memory
 rss0=$(status_kb VmRSS) hwm0=$(status_kb VmHWM)
-info "echoall before the flood: VmRSS $rss0 kB, VmHWM $hwm0 kB"
+info "echoall_hardened before the flood: VmRSS $rss0 kB, VmHWM $hwm0 kB"
 
 # 2. The flood, and during it a fresh connection echoing 1 MiB.
 head -c 1048576 /dev/urandom > "$T_DIR/mb"
@@ -85,7 +85,7 @@ info "$flood"
 sent=$(sed -n 's/.*sent \([0-9]*\) SYNs.*/\1/p' <<<"$flood")
 answered=$(sed -n 's/.* \([0-9]*\) answered.*/\1/p' <<<"$flood")
 if [ "$flood_rc" = 0 ] && [ "${sent:-0}" = "$COUNT" ] && [ "${answered:-0}" = "$COUNT" ]; then
-  pass "echoall_flood: all $COUNT SYNs from random sources reached echoall and got a SYN+ACK"
+  pass "echoall_flood: all $COUNT SYNs from random sources reached echoall_hardened and got a SYN+ACK"
 else
   fail "echoall_flood: the flood" "synflood exited $flood_rc: $flood"
 fi
@@ -93,7 +93,7 @@ fi
 # 3. The memory: peak RSS within the bound, and nothing left behind.
 memory
 rss1=$(status_kb VmRSS) hwm1=$(status_kb VmHWM)
-info "echoall after the flood: VmRSS $rss1 kB, VmHWM $hwm1 kB (before: $rss0 kB, $hwm0 kB)"
+info "echoall_hardened after the flood: VmRSS $rss1 kB, VmHWM $hwm1 kB (before: $rss0 kB, $hwm0 kB)"
 case $FAKETCP_BIN in
   */build/san*) info "a sanitizer build (AddressSanitizer's shadow memory): the $LIMIT_KB kB bound is not checked" ;;
   *)
@@ -108,6 +108,6 @@ esac
 if [ "$(echo after | timeout 10 nc -N 192.168.0.2 2007 2>&1)" = after ]; then
   pass "echoall_flood: a connection after the flood is echoed"
 else
-  fail "echoall_flood: a connection after the flood" "no echo (echoall $(kill -0 "$PROG_PID" 2>/dev/null && echo running || echo exited))"
+  fail "echoall_flood: a connection after the flood" "no echo (echoall_hardened $(kill -0 "$PROG_PID" 2>/dev/null && echo running || echo exited))"
 fi
 finish
