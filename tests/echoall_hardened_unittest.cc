@@ -843,6 +843,22 @@ TEST_CASE("echoall_hardened resets every connection idle beyond its timeout when
   CHECK(flags(r[0]) == "R");
 }
 
+TEST_CASE("echoall_hardened keeps a connection idle for less than -t SECONDS", "[bounds][hardened]")
+{
+  forget_all();
+  Bounds bounds(echoall_bounds()->max_connections, 1);  // -t 1: a second, 1000 ms
+  Client a(41015), b(41016);
+  a.handshake();
+  sleep_ms(5);  // a is idle 5 ms: far from a second
+  CHECK(resets(b.handshake_replies()).empty());
+  CHECK(tcp_connections() == 2);
+  auto r = a.send(kClientIsn + 1, a.iss + 1, "P.", "still here");
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].data == "still here");
+  CHECK(a.send(kClientIsn + 11, a.iss + 1, "R.").empty());
+  CHECK(b.send(kClientIsn + 1, b.iss + 1, "R.").empty());
+}
+
 TEST_CASE("echoall_hardened resets the longest-idle connection when its table is full",
           "[bounds][hardened]")
 {
