@@ -106,8 +106,8 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
     // started over: a fresh entry.  Each SYN counts as one byte; ours is taken
     // as acknowledged, so the handshake's last ACK changes nothing.  No MSS
     // option: the peer's segments carry 536 bytes at most, and so do echoes.
-    connections[key] = { seq + 1, kIss + 1, kIss + 1, window, false };
     tcp_reply(fd, iphdr, tcphdr, kIss, seq + 1, TH_SYN | TH_ACK, window, nullptr, 0);
+    connections[key] = { seq + 1, kIss + 1, kIss + 1, window, false };
     return;
   }
   if (tcphdr->syn)
@@ -179,8 +179,7 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
         const int flags = TH_ACK | (len > 0 ? TH_PUSH : 0) | (echo_fin ? TH_FIN : 0);
         tcp_reply(fd, iphdr, tcphdr, echo_seq, acked, flags, st.snd_wnd, data + skip, len);
         const uint32_t end = seq + skip + len + echo_fin;
-        if (seq_before(st.rcv_nxt, end))
-          st.rcv_nxt = end;
+        st.rcv_nxt = seq_before(st.rcv_nxt, end) ? end : st.rcv_nxt;  // never back
         st.snd_nxt = st.rcv_nxt + offset;
         st.fin = st.fin || echo_fin;
         send_ack = false;  // the echo carried the ACK

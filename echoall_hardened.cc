@@ -262,8 +262,7 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
         const int flags = TH_ACK | (len > 0 ? TH_PUSH : 0) | (echo_fin ? TH_FIN : 0);
         tcp_reply(fd, iphdr, tcphdr, echo_seq, acked, flags, rcv_window(st), data + skip, len);
         const uint32_t end = seq + skip + len + echo_fin;
-        if (seq_before(st.rcv_nxt, end))
-          st.rcv_nxt = end;
+        st.rcv_nxt = seq_before(st.rcv_nxt, end) ? end : st.rcv_nxt;  // never back
         st.snd_nxt = st.rcv_nxt + offset;
         st.fin = st.fin || echo_fin;
         send_ack = false;  // the echo carried the ACK

@@ -126,16 +126,19 @@ ACK that completes the handshake: seq 123457 (our SYN counted as one),
 ack = its seq + 1, the flag ACK alone.  tcphdr->ack tells the two apart.
 Fields: tcphdr seq, ack_seq, syn, ack."""),
 
-    dict(step="echoall", files=["echoall.cc"], function="tcp_input",
-         lines=r"st\.(rcv_nxt|snd_nxt|snd_una|snd_wnd|fin)\s*=",
+    dict(step="echoall", files=["echoall.cc", "echoall_hardened.cc"], function="tcp_input",
+         lines=r"(connections\[key\]\s*=|const uint32_t end\b|st\.(rcv_nxt|snd_nxt|snd_una|snd_wnd|fin)\s*=)",
          todo="""\
 TODO(lab echoall, 第五步之后 (echoall)): keep the connection's state, in
 RFC 793's names (see struct TcpState):
-  - on a SYN: rcv_nxt = its seq + 1 (a SYN counts as one byte), snd_nxt and
-    snd_una = kIss + 1, snd_wnd = its window, fin = false;
+  - on a SYN, a fresh entry: connections[key] = { rcv_nxt, snd_nxt,
+    snd_una, snd_wnd, fin } with rcv_nxt = its seq + 1 (a SYN counts as one
+    byte), snd_nxt and snd_una = kIss + 1 (ours counts too; take it as
+    acknowledged already), snd_wnd = its window, fin = false;
   - on a newer ACK: snd_una = the ack, snd_wnd = its window;
-  - after an echo goes out: rcv_nxt = the end of what was echoed (+1 for a
-    FIN), snd_nxt = rcv_nxt + the offset; fin once the FIN was echoed.
+  - after an echo goes out: end = seq + skip + len (+1 for a FIN echoed),
+    rcv_nxt = end unless rcv_nxt is past it already (a retransmission),
+    snd_nxt = rcv_nxt + offset; fin once the FIN was echoed.
 Fields: tcphdr seq, ack_seq, window, syn, fin; TcpState's five members."""),
 ]
 

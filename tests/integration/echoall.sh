@@ -9,13 +9,11 @@
 #   ss -tan afterwards              every connection closed both ways
 #   echoall -c 2                    a third connection is refused (RST) with a
 #                                   "table full" line; one closed makes room
-#   iptables ... -j DROP            the first echo with a FIN, or with data, is
-#                                   lost: the client sends again, and closes cleanly
 #
 # The figures (bytes compared, seconds, the kernel's retransmissions) are
 # printed, never asserted: timings on a shared machine are noise.
-# echoall_hardened has its own: echoall_hardened.sh, echoall_bounds.sh,
-# echoall_flood.sh.
+# A lost echo: echoall_lossy.sh.  echoall_hardened has its own:
+# echoall_hardened.sh, echoall_bounds.sh, echoall_flood.sh.
 set -u
 . "$(dirname "$0")/lib.sh"
 require_root echoall
@@ -156,41 +154,5 @@ else
   fail "echoall -c 2: room after a close" "no echo on 2003 after B closed" "$PROG_LOG"
 fi
 exec {A_FD}>&-
-
-# 8. A lost echo before the close (issue 26).  nc -N sends a line and, at
-#    the end of its input, its FIN; a netfilter rule in this namespace drops
-#    the first of our segments coming in from tun0 that carries a FIN (our
-#    echo of the client's FIN), or data (our echo of the line: the FIN's echo
-#    then arrives before the data it follows).  The client's kernel sends
-#    again what is not acknowledged; echoall must echo it again, FIN
-#    included, or the client waits for our FIN until it gives up.
-stop_prog
-start_prog echoall || finish
-if ! command -v iptables > /dev/null || ! iptables -L INPUT -n > /dev/null 2>&1; then
-  echo "SKIP echoall: a lost echo: iptables is not usable in this namespace ($(iptables -L INPUT -n 2>&1 | head -n 1))"
-else
-  printf 'lost, then sent again\n' > "$T_DIR/lost"
-  for what in FIN PSH; do
-    rule=(INPUT -i tun0 -p tcp --tcp-flags "$what" "$what" -m statistic --mode nth --every 1000000 --packet 0 -j DROP)
-    iptables -I "${rule[@]}"
-    fins0=$(grep -cE '^IP 192\.168\.0\.1\.[0-9]+ > 192\.168\.0\.2\.7: Flags \[F' "$PROG_LOG")
-    timeout 30 nc -N 192.168.0.2 7 < "$T_DIR/lost" > "$T_DIR/lost.back" 2> "$T_DIR/nc.err"
-    rc=$?
-    dropped=$(iptables -L INPUT -v -n -x | awk '$3 == "DROP" { print $1; exit }')
-    iptables -D "${rule[@]}"
-    fins=$(( $(grep -cE '^IP 192\.168\.0\.1\.[0-9]+ > 192\.168\.0\.2\.7: Flags \[F' "$PROG_LOG") - fins0 ))
-    [ "$what" = FIN ] && lost="our echo of the FIN" || lost="our echo of the data"
-    if [ "$rc" = 0 ] && cmp -s "$T_DIR/lost" "$T_DIR/lost.back" && [ "${dropped:-0}" = 1 ]; then
-      pass "echoall: $lost lost (iptables dropped $dropped segment), the client sent again (its FIN came $fins times) and closed cleanly, every byte back"
-    else
-      fail "echoall: $lost lost" "nc exited $rc ($( [ "$rc" = 124 ] && echo 'still waiting for our FIN after 30 s' || head -c 100 "$T_DIR/nc.err")), $(stat -c %s "$T_DIR/lost.back") bytes back, iptables dropped ${dropped:-?}" "$PROG_LOG"
-    fi
-  done
-  sleep 0.5
-  left=$(ss -Htan state established state fin-wait-1 state fin-wait-2 state closing \
-            state last-ack state close-wait | wc -l)
-  check "echoall: after the lost echoes, every connection closed both ways" \
-    "$left connections not closed: $(ss -Htan | grep -v TIME-WAIT | head -n 3)" test "$left" = 0
-fi
 
 finish
