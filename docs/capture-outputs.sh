@@ -28,7 +28,7 @@ cd "$(dirname "$0")/.."
 BIN=${FAKETCP_BIN:-.}
 OUT=docs/output
 CAP=docs/captures
-STEPS=(icmpecho rejectall acceptall discardall connectmany echoall)
+read -r -a STEPS <<< "$(scripts/steps)"
 
 # ------------------------------------------------------------ inside a namespace
 
