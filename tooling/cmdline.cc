@@ -299,8 +299,7 @@ void OptionTable::parse_or_exit(int argc, char* argv[])
       help_print(stdout);
       exit(0);
     }
-    if (c == '?' || c == ':')
-      usage_exit(*this);
+    // '?': getopt_long has said what it did not understand; no row has it.
     const OptionRow* row = nullptr;
     if (c >= 256)
       row = &rows_[c - 256];
