@@ -30,7 +30,8 @@ import sys
 ARTICLE = "the article (faketcp-tutorial, docs/README.md links it)"
 
 # Each lesson: the step it teaches, the files that carry its solution (the
-# first is the step's own; later steps repeat it), where it is, and the TODO.
+# first is the step's own; later steps and the extensions repeat it: a pack
+# cuts it from each), where it is, and the TODO.
 LESSONS = [
     dict(step="icmpecho", files=["faketcp.cc"], function="sum_words", whole=True, optional=True,
          todo="""\
@@ -74,17 +75,17 @@ TODO(lab rejectall, 第二步): make out.tcphdr the RST+ACK that refuses this SY
 32-bit fields are in network byte order: ntohl() to read, htonl() to store.
 Fields: tcphdr source, dest, seq, ack_seq, rst, ack, window."""),
 
-    dict(step="acceptall", files=["acceptall.cc", "discardall.cc", "connectmany.cc"],
+    dict(step="acceptall", files=["acceptall.cc", "discardall.cc", "connectmany.cc", "discardall_fast.cc"],
          function="tcp_input", branch=r"tcphdr->syn",
          lines=r"out\.tcphdr\.(seq|ack_seq|syn|ack)\s*=",
-         only_in=["acceptall.cc", "discardall.cc"],
+         only_in=["acceptall.cc", "discardall.cc", "discardall_fast.cc"],
          todo="""\
 TODO(lab acceptall, 第三步): the SYN+ACK that accepts this connection:
   - seq: our initial sequence number (the article's 123456);
   - ack = the SYN's seq + 1: a SYN counts as one byte;
   - the flags SYN and ACK (ports, window and checksum are done around you).
 Fields: tcphdr seq, ack_seq, syn, ack (htonl/ntohl for the numbers)."""),
-    dict(step="acceptall", files=["acceptall.cc", "discardall.cc", "connectmany.cc"],
+    dict(step="acceptall", files=["acceptall.cc", "discardall.cc", "connectmany.cc", "discardall_fast.cc"],
          function="tcp_input", branch=r"tcphdr->fin",
          lines=r"out\.tcphdr\.(seq|ack_seq|fin|ack)\s*=",
          todo="""\
@@ -94,7 +95,7 @@ TODO(lab acceptall, 第三步): the FIN+ACK that closes this connection:
   - the flags FIN and ACK.
 Fields: tcphdr seq, ack_seq, fin, ack."""),
 
-    dict(step="discardall", files=["discardall.cc", "connectmany.cc"],
+    dict(step="discardall", files=["discardall.cc", "connectmany.cc", "discardall_fast.cc"],
          function="tcp_input", branch=r"payload_len\s*>\s*0",
          lines=r"out\.tcphdr\.(seq|ack_seq|ack)\s*=",
          todo="""\
