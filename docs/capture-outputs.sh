@@ -16,8 +16,6 @@
 #
 #   make && make tools && sudo docs/capture-outputs.sh
 #
-# (When the code moved, docs/relink.sh moves the #Lnn links in the pages.)
-#
 # Needs root (or a user namespace: scripts/netns picks unshare -n or -rn),
 # tcpdump, nc (netcat-openbsd), ping and ss.  Nothing touches the host's
 # network: each step gets a namespace of its own that vanishes with it, and
