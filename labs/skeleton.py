@@ -30,7 +30,8 @@ import sys
 ARTICLE = "the article (faketcp-tutorial, docs/README.md links it)"
 
 # Each lesson: the step it teaches, the files that carry its solution (the
-# first is the step's own; later steps repeat it), where it is, and the TODO.
+# first is the step's own; later steps and the extensions repeat it: a pack
+# cuts it from each), where it is, and the TODO.
 LESSONS = [
     dict(step="icmpecho", files=["faketcp.cc"], function="sum_words", whole=True, optional=True,
          todo="""\
@@ -141,7 +142,18 @@ RFC 793's names (see struct TcpState):
 Fields: tcphdr seq, ack_seq, window, syn, fin; TcpState's five members."""),
 ]
 
-STEPS = ["icmpecho", "rejectall", "acceptall", "discardall", "connectmany", "echoall"]
+def steps_of_makefile():
+    """The steps, in order, from the one list in the Makefile (STEPS)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "Makefile")) as f:
+        for line in f:
+            m = re.match(r"STEPS\s*:=\s*(.*)", line)
+            if m:
+                return m.group(1).split()
+    raise SystemExit("labs/skeleton.py: no STEPS := line in the Makefile")
+
+
+STEPS = steps_of_makefile()
 
 
 def file_of(step):
