@@ -6,12 +6,12 @@
 // also gets a network namespace of its own when it can (as root), so even a
 // mistake here could touch no real network.
 #include "faketcp.h"
+#include "tests/support/child.h"
 
 #include <fcntl.h>
 #include <sched.h>  // unshare
 #include <stdio.h>
 #include <string>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 #include <catch2/catch.hpp>
@@ -23,64 +23,22 @@ bool sources_fit(const char* hostaddr, const char* ip, int count);
 namespace
 {
 
-// What a child that ran main left behind.
-struct Run
-{
-  int status = -1;       // its exit status
-  std::string out, err;  // what it printed on stdout and stderr
-};
-
-std::string slurp(FILE* f)
-{
-  std::string s;
-  rewind(f);
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, f)) > 0;)
-    s.append(buf, n);
-  fclose(f);
-  return s;
-}
-
-// Runs connectmany's main with args in a child: stdin /dev/null, 10 s at most.
-Run run_main(std::vector<std::string> args)
+// Runs connectmany's main with args in a child (run_in_child): stdin
+// /dev/null, 10 s at most, and as root a network namespace of its own.
+ChildRun run_main(std::vector<std::string> args)
 {
   args.insert(args.begin(), "connectmany");
-  std::vector<char*> argv;
-  for (std::string& a : args)
-    argv.push_back(&a[0]);
-  argv.push_back(nullptr);
-  FILE* out = tmpfile();
-  FILE* err = tmpfile();
-  REQUIRE(out);
-  REQUIRE(err);
-  fflush(stdout);
-  fflush(stderr);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0)
-  {
+  return run_in_child([&]() {
+    std::vector<char*> argv;
+    for (std::string& a : args)
+      argv.push_back(&a[0]);
+    argv.push_back(nullptr);
     unshare(CLONE_NEWNET);  // as root: a tun0 made by mistake stays in here
     alarm(10);
-    const int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, STDIN_FILENO);
-    dup2(fileno(out), STDOUT_FILENO);
-    dup2(fileno(err), STDERR_FILENO);
+    dup2(open("/dev/null", O_RDONLY), STDIN_FILENO);
     faketcp_step_main(static_cast<int>(args.size()), argv.data());
-    fflush(stdout);
-    _exit(99);
-  }
-  Run r;
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
-
-bool contains(const std::string& text, const std::string& part)
-{
-  return text.find(part) != std::string::npos;
+    return std::string();
+  });
 }
 
 // sources_fit with its message (printed when it refuses) kept off the
@@ -126,20 +84,13 @@ TEST_CASE("sources_fit refuses the network, broadcast or our own address as a so
 
 TEST_CASE("sources_fit says how many addresses it needs, and the way out (-a)", "[step5][options]")
 {
-  FILE* err = tmpfile();
-  REQUIRE(err);
-  fflush(stderr);
-  const int saved = dup(STDERR_FILENO);
-  dup2(fileno(err), STDERR_FILENO);
-  const bool ok = sources_fit("10.0.0.1/29", "10.0.0.5", 64513);
-  fflush(stderr);
-  dup2(saved, STDERR_FILENO);
-  close(saved);
-  const std::string text = slurp(err);
-  CHECK_FALSE(ok);
-  CHECK(text == "connectmany: 64513 connections from source addresses just above 10.0.0.5 need 2"
-                " addresses inside 10.0.0.1/29; connect to an address of that network with fewer"
-                " connections, or choose a larger network with -a\n");
+  const ChildRun r = run_in_child([]() {
+    return std::string(sources_fit("10.0.0.1/29", "10.0.0.5", 64513) ? "fits" : "refused");
+  });
+  CHECK(r.result == "refused");
+  CHECK(r.err == "connectmany: 64513 connections from source addresses just above 10.0.0.5 need 2"
+                 " addresses inside 10.0.0.1/29; connect to an address of that network with fewer"
+                 " connections, or choose a larger network with -a\n");
 }
 
 // Each refusal comes before any tunnel is made: the IP .254 would need the
@@ -173,7 +124,7 @@ TEST_CASE("connectmany refuses a bad IP, PORT or COUNT with status 2, naming it 
   for (const Case& c : cases)
   {
     CAPTURE(c.says);
-    const Run r = run_main(c.args);
+    const ChildRun r = run_main(c.args);
     CHECK(r.status == 2);
     CHECK(contains(r.err, c.says));
     CHECK(contains(r.err, "[-r MS]"));  // the usage line
@@ -187,7 +138,7 @@ TEST_CASE("connectmany's usage line and help come from its rows: -r MS, IP PORT 
   for (const char* rto : { "1", "60000" })
   {
     CAPTURE(rto);
-    const Run r = run_main({ "-r", rto, "-h" });  // -r taken, then the help
+    const ChildRun r = run_main({ "-r", rto, "-h" });  // -r taken, then the help
     CHECK(r.status == 0);
     CHECK(contains(r.out, "[-r MS] IP PORT"));  // the usage line
     CHECK(contains(r.out, " COUNT\n"));
@@ -202,7 +153,7 @@ TEST_CASE("connectmany has none of connectmany_window's options (-q, -w N, -x)",
   for (const char* flag : { "-q", "-x", "--exit", "-w" })
   {
     CAPTURE(flag);
-    const Run r = flag[1] == 'w' ? run_main({ flag, "4", "-h" }) : run_main({ flag, "-h" });
+    const ChildRun r = flag[1] == 'w' ? run_main({ flag, "4", "-h" }) : run_main({ flag, "-h" });
     CHECK(r.status == 2);
     CHECK(contains(r.err, "[-r MS]"));  // the usage line
     CHECK_FALSE(contains(r.out, "-w N"));
