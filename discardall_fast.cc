@@ -30,8 +30,9 @@ static const char kAbout[] =
   "  同 discardall，另有让单条流接近内核自身速度的选项（见 docs/faster.md）。\n";
 
 // --mss, --window, --mtu, -K and --ack-burst, as main read them: what our
-// SYN+ACK announces, the window we offer, and how we read and write.
-static SpeedOptions speed;
+// SYN+ACK announces, the window we offer, and how we read and write.  Not
+// static: a unit test sets it as main would (tests/support/speed_options_set.h).
+SpeedOptions speed;
 
 // Answers a SYN with SYN+ACK, a FIN with FIN+ACK and data with an ACK, and
 // prints every segment.  The data itself is dropped: acknowledging it is all

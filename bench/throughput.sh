@@ -9,13 +9,13 @@
 # (1 MiB blocks, non-blocking, then half-close and wait for the FIN) over one
 # stream and over 4 streams at once, to:
 #   discardall                    the article's SYN+ACK: no MSS option, win 5000
-#   discardall --mss --window     an MSS option and a large, scaled window
-#   discardall ... --ack-burst    the same, one ACK per burst of segments in tun0's queue
-#   discardall --mtu --window     tun0's MTU 9000, so segments of 8960 bytes, no offload
-#   discardall -K                 TUN offload: segments of up to 64 KB per read()
+#   discardall_fast --mss --window  an MSS option and a large, scaled window
+#   discardall_fast ... --ack-burst the same, one ACK per burst of segments in tun0's queue
+#   discardall_fast --mtu --window  tun0's MTU 9000, so segments of 8960 bytes, no offload
+#   discardall_fast -K              TUN offload: segments of up to 64 KB per read()
 #   loopback sink                 bench/loopserver.cc on 127.0.0.1: read and drop
 #   echoall                       every byte back, checked by the sender (-e)
-#   echoall -K                    the same with TUN offload
+#   echoall_hardened -K           the same with TUN offload
 #   loopback echo                 loopserver -e on 127.0.0.1: write back what was read
 # A row whose options the program does not have (yet) is left out, with a
 # note.  Every row runs BENCH_REPEAT times (3), the rows taking turns; the
@@ -64,7 +64,7 @@ fi
 
 . bench/lib.sh
 bench_require bench-throughput "gnuplot-nox util-linux coreutils iproute2" \
-  "$BIN/discardall" "$BIN/echoall" "$BIN/tests/bin/tcpsend" "$BUILD/bench/loopserver" gnuplot taskset numfmt ip
+  "$BIN/discardall" "$BIN/discardall_fast" "$BIN/echoall" "$BIN/echoall_hardened" "$BIN/tests/bin/tcpsend" "$BUILD/bench/loopserver" gnuplot taskset numfmt ip
 
 # Everything below runs in a network namespace of its own: tun0, its
 # routes and 127.0.0.1 are this run's, and go when it ends.
@@ -93,13 +93,13 @@ limit=$(( 60 + BYTES / 1048576 ))
 # the segments-per-read column.
 rows=(
   "discardall|tun sink|536|$BIN/discardall"
-  "discardall --mss 1460 --window $WINDOW|tun sink|1460|$BIN/discardall --mss 1460 --window $WINDOW"
-  "discardall --mss 1460 --window $WINDOW --ack-burst|tun sink|1460|$BIN/discardall --mss 1460 --window $WINDOW --ack-burst"
-  "discardall --mtu 9000 --window $MTU_WINDOW|tun sink|8960|$BIN/discardall --mtu 9000 --window $MTU_WINDOW"
-  "discardall -K|tun sink|1460|$BIN/discardall -K"
+  "discardall_fast --mss 1460 --window $WINDOW|tun sink|1460|$BIN/discardall_fast --mss 1460 --window $WINDOW"
+  "discardall_fast --mss 1460 --window $WINDOW --ack-burst|tun sink|1460|$BIN/discardall_fast --mss 1460 --window $WINDOW --ack-burst"
+  "discardall_fast --mtu 9000 --window $MTU_WINDOW|tun sink|8960|$BIN/discardall_fast --mtu 9000 --window $MTU_WINDOW"
+  "discardall_fast -K|tun sink|1460|$BIN/discardall_fast -K"
   "loopback sink|loop sink||$BUILD/bench/loopserver 5001"
   "echoall|tun echo|1460|$BIN/echoall"
-  "echoall -K|tun echo|1460|$BIN/echoall -K"
+  "echoall_hardened -K|tun echo|1460|$BIN/echoall_hardened -K"
   "loopback echo|loop echo||$BUILD/bench/loopserver -e 5002"
 )
 
@@ -229,9 +229,9 @@ awk -F'|' -v OFS='|' '
 
 get() { awk -F'|' -v name="$1" -v n="$2" -v col="$3" '$1 == name && $2 == n { print $col }' "$table"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-mss_name=$(awk -F'|' '$1 ~ /^discardall --mss/ && $1 !~ /--ack-burst/ { print $1; exit }' "$table")
-burst_name=$(awk -F'|' '$1 ~ /^discardall --mss.*--ack-burst/ { print $1; exit }' "$table")
-mtu_name=$(awk -F'|' '$1 ~ /^discardall --mtu/ { print $1; exit }' "$table")
+mss_name=$(awk -F'|' '$1 ~ /^discardall_fast --mss/ && $1 !~ /--ack-burst/ { print $1; exit }' "$table")
+burst_name=$(awk -F'|' '$1 ~ /^discardall_fast --mss.*--ack-burst/ { print $1; exit }' "$table")
+mtu_name=$(awk -F'|' '$1 ~ /^discardall_fast --mtu/ { print $1; exit }' "$table")
 
 mkdir -p "$OUT"
 {
@@ -268,13 +268,13 @@ mkdir -p "$OUT"
   one=$(echo $STREAMS | awk '{ print $1 }')
   echo "Ratios of the fastest runs, $one stream$([ "$one" = 1 ] || echo s), from this one run:"
   echo
-  echo "- discardall -K / loopback sink: $(ratio "$(get 'discardall -K' "$one" 4)" "$(get 'loopback sink' "$one" 4)")"
+  echo "- discardall_fast -K / loopback sink: $(ratio "$(get 'discardall_fast -K' "$one" 4)" "$(get 'loopback sink' "$one" 4)")"
   echo "- discardall with MSS and window / discardall as in the article: $(ratio "$(get "$mss_name" "$one" 4)" "$(get discardall "$one" 4)")"
   echo "- discardall with MSS, window and one ACK per burst / discardall as in the article: $(ratio "$(get "$burst_name" "$one" 4)" "$(get discardall "$one" 4)")"
   echo "- discardall with a 9000-byte MTU and window, no offload / discardall as in the article: $(ratio "$(get "$mtu_name" "$one" 4)" "$(get discardall "$one" 4)")"
-  echo "- discardall -K / discardall as in the article: $(ratio "$(get 'discardall -K' "$one" 4)" "$(get discardall "$one" 4)")"
+  echo "- discardall_fast -K / discardall as in the article: $(ratio "$(get 'discardall_fast -K' "$one" 4)" "$(get discardall "$one" 4)")"
   echo "- echoall / loopback echo: $(ratio "$(get echoall "$one" 4)" "$(get 'loopback echo' "$one" 4)");" \
-       "echoall -K / loopback echo: $(ratio "$(get 'echoall -K' "$one" 4)" "$(get 'loopback echo' "$one" 4)")"
+       "echoall_hardened -K / loopback echo: $(ratio "$(get 'echoall_hardened -K' "$one" 4)" "$(get 'loopback echo' "$one" 4)")"
   echo "- largest peak RSS in any run: discardall $(awk -F'|' '$1 ~ /^discardall/ && $10 > m { m = $10 } END { print m + 0 }' "$runs") KiB," \
        "echoall $(awk -F'|' '$1 ~ /^echoall/ && $10 > m { m = $10 } END { print m + 0 }' "$runs") KiB"
   for note in "${notes[@]}"; do echo "- $note"; done

@@ -16,8 +16,6 @@
 #
 #   make && make tools && sudo docs/capture-outputs.sh
 #
-# (When the code moved, docs/relink.sh moves the #Lnn links in the pages.)
-#
 # Needs root (or a user namespace: scripts/netns picks unshare -n or -rn),
 # tcpdump, nc (netcat-openbsd), ping and ss.  Nothing touches the host's
 # network: each step gets a namespace of its own that vanishes with it, and
@@ -28,7 +26,7 @@ cd "$(dirname "$0")/.."
 BIN=${FAKETCP_BIN:-.}
 OUT=docs/output
 CAP=docs/captures
-STEPS=(icmpecho rejectall acceptall discardall connectmany echoall)
+read -r -a STEPS <<< "$(scripts/steps)"
 
 # ------------------------------------------------------------ inside a namespace
 
@@ -193,8 +191,8 @@ capture_echoall()
   stop
 }
 
-# docs/faster.md: the same 1 MiB to discardall as the article has it, with
-# --mss 1460 --window 256K, with that and --ack-burst, with --mtu 9000
+# docs/faster.md: the same 1 MiB to discardall as the article has it, and to
+# discardall_fast with --mss 1460 --window 256K, with that and --ack-burst, with --mtu 9000
 # --window 512K, and with -K (16 MiB from tests/bin/tcpsend, whose 1 MiB
 # writes let the kernel build 64 KB segments).  Each file keeps tcpdump's
 # first six lines (the handshake and the first segments) and, after a
@@ -203,7 +201,7 @@ capture_echoall()
 # FASTER_CAPTURES="burst" captures only the ones named.
 capture_faster()
 {
-  local name args client before after docs=$OUT
+  local name args client before after prog docs=$OUT
   # start writes discardall.*.txt and discardall.pcap: here, not over the
   # files of docs/discardall.md.
   local OUT=$WORK CAP=$WORK TCPDUMP_OPTS
@@ -218,7 +216,9 @@ capture_faster()
       9000) args=(--mtu 9000 --window 512K); client="head -c 1M /dev/zero | nc -N 192.168.0.2 9" ;;
       64k)  args=(-K); client="$BIN/tests/bin/tcpsend 192.168.0.2 9 16777216 1" ;;
     esac
-    start discardall "${args[@]}"
+    prog=discardall_fast
+    [ "$name" = 536 ] && prog=discardall   # the article's, as the page's first block runs it
+    start "$prog" "${args[@]}"
     timeout 30 bash -c "$client" > /dev/null 2>&1 || echo "capture: $client failed" >&2
     stop
     # From the middle: the first ACK of ours after the half-way line, with
@@ -227,7 +227,7 @@ capture_faster()
          NR <= 6 { print; next } NR == 7 { print "..." } { line[NR] = $0 }
          END { for (a = int(NR / 2); a < NR && line[a] !~ / IP 192\.168\.0\.2\./; a++) {}
                for (i = a - before; i <= a + after && i <= NR; i++) if (i > 7) print line[i] }' \
-      "$WORK/discardall.tcpdump.txt" > "$docs/faster.$name.txt"
+      "$WORK/$prog.tcpdump.txt" > "$docs/faster.$name.txt"
   done
 }
 

@@ -30,7 +30,8 @@ import sys
 ARTICLE = "the article (faketcp-tutorial, docs/README.md links it)"
 
 # Each lesson: the step it teaches, the files that carry its solution (the
-# first is the step's own; later steps repeat it), where it is, and the TODO.
+# first is the step's own; later steps and the extensions repeat it: a pack
+# cuts it from each), where it is, and the TODO.
 LESSONS = [
     dict(step="icmpecho", files=["faketcp.cc"], function="sum_words", whole=True, optional=True,
          todo="""\
@@ -74,17 +75,18 @@ TODO(lab rejectall, 第二步): make out.tcphdr the RST+ACK that refuses this SY
 32-bit fields are in network byte order: ntohl() to read, htonl() to store.
 Fields: tcphdr source, dest, seq, ack_seq, rst, ack, window."""),
 
-    dict(step="acceptall", files=["acceptall.cc", "discardall.cc", "connectmany.cc"],
+    dict(step="acceptall", files=["acceptall.cc", "discardall.cc", "connectmany.cc", "discardall_fast.cc"],
          function="tcp_input", branch=r"tcphdr->syn",
          lines=r"out\.tcphdr\.(seq|ack_seq|syn|ack)\s*=",
-         only_in=["acceptall.cc", "discardall.cc"],
+         only_in=["acceptall.cc", "discardall.cc", "discardall_fast.cc"],
          todo="""\
 TODO(lab acceptall, 第三步): the SYN+ACK that accepts this connection:
   - seq: our initial sequence number (the article's 123456);
   - ack = the SYN's seq + 1: a SYN counts as one byte;
   - the flags SYN and ACK (ports, window and checksum are done around you).
 Fields: tcphdr seq, ack_seq, syn, ack (htonl/ntohl for the numbers)."""),
-    dict(step="acceptall", files=["acceptall.cc", "discardall.cc", "connectmany.cc"],
+    dict(step="acceptall", files=["acceptall.cc", "discardall.cc", "connectmany.cc",
+                                  "connectmany_window.cc", "discardall_fast.cc"],
          function="tcp_input", branch=r"tcphdr->fin",
          lines=r"out\.tcphdr\.(seq|ack_seq|fin|ack)\s*=",
          todo="""\
@@ -94,7 +96,7 @@ TODO(lab acceptall, 第三步): the FIN+ACK that closes this connection:
   - the flags FIN and ACK.
 Fields: tcphdr seq, ack_seq, fin, ack."""),
 
-    dict(step="discardall", files=["discardall.cc", "connectmany.cc"],
+    dict(step="discardall", files=["discardall.cc", "connectmany.cc", "connectmany_window.cc", "discardall_fast.cc"],
          function="tcp_input", branch=r"payload_len\s*>\s*0",
          lines=r"out\.tcphdr\.(seq|ack_seq|ack)\s*=",
          todo="""\
@@ -104,7 +106,7 @@ TODO(lab discardall, 第四步): acknowledge this data, and throw it away:
   - the flag ACK alone.
 Fields: tcphdr seq, ack_seq, ack."""),
 
-    dict(step="connectmany", files=["connectmany.cc"], function="tcp_send_syn",
+    dict(step="connectmany", files=["connectmany.cc", "connectmany_window.cc"], function="tcp_send_syn",
          lines=r"out\.(iphdr\.(version|ihl|tos|tot_len|id|frag_off|ttl|protocol|saddr|daddr)"
                r"|tcphdr\.(source|dest|seq|ack_seq|doff|syn|window))\s*=",
          todo="""\
@@ -117,7 +119,8 @@ zero (no packet to copy this time):
 The addresses and ports arrive in network byte order already.
 Fields: iphdr version, ihl, tot_len, id, frag_off, ttl, protocol, saddr,
 daddr; tcphdr source, dest, seq, doff, syn, window."""),
-    dict(step="connectmany", files=["connectmany.cc"], function="tcp_input", branch=r"tcphdr->syn",
+    dict(step="connectmany", files=["connectmany.cc", "connectmany_window.cc"], function="tcp_input",
+         branch=r"tcphdr->syn",
          lines=r"(const bool passive\b|out\.tcphdr\.(seq|ack_seq|syn|ack)\s*=)",
          todo="""\
 TODO(lab connectmany, 第五步): a SYN (someone connects to us) gets SYN+ACK,
@@ -142,7 +145,18 @@ RFC 793's names (see struct TcpState):
 Fields: tcphdr seq, ack_seq, window, syn, fin; TcpState's five members."""),
 ]
 
-STEPS = ["icmpecho", "rejectall", "acceptall", "discardall", "connectmany", "echoall"]
+def steps_of_makefile():
+    """The steps, in order, from the one list in the Makefile (STEPS)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "Makefile")) as f:
+        for line in f:
+            m = re.match(r"STEPS\s*:=\s*(.*)", line)
+            if m:
+                return m.group(1).split()
+    raise SystemExit("labs/skeleton.py: no STEPS := line in the Makefile")
+
+
+STEPS = steps_of_makefile()
 
 
 def file_of(step):
@@ -336,10 +350,12 @@ def apply(text, lesson):
     if lesson.get("whole"):
         return cut_whole(text, lesson, fn)
     text, removed = cut_lines(text, lesson, lb, rb, params)
-    # Parameters the cut left unused are marked used, so it builds without a warning.
+    # Parameters the cut left unused are marked used, so it builds without a
+    # warning.  A name in a comment (the TODO says "saddr and daddr") is no use.
     fn = function_body(text, lesson["function"])
     ret, params, lb, rb = fn
-    unused = [p for p in param_names(params) if not re.search(r"\b%s\b" % p, text[lb + 1:rb])]
+    code = re.sub(r"//[^\n]*", "", text[lb + 1:rb])
+    unused = [p for p in param_names(params) if not re.search(r"\b%s\b" % p, code)]
     if unused:
         indent = indent_of(text, lb) + "  "
         text = text[:lb + 1] + "\n" + "".join(indent + "(void)%s;\n" % p for p in unused) + text[lb + 2:]

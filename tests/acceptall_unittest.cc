@@ -11,27 +11,12 @@
 // acceptall.cc, compiled for this test with its main renamed.
 void tcp_input(int fd, const void* input, const void* payload, int tot_len);
 
-// What acceptall's main loop does with a packet that passed ip_check.
-static void feed(Wire& wire, const Packet& p)
-{
-  REQUIRE(ip_check(p.data(), p.size(), nullptr));
-  REQUIRE(p.ip()->protocol == IPPROTO_TCP);
-  tcp_input(wire.fd, p.data(), p.payload(), p.tot_len());
-}
-
 // Feeds the captured input and checks the reply against the captured one:
 // a golden, acceptall's own reply as capture.sh recorded it (nc connected
 // and closed), not a packet of the kernel.
 static Packet answer_matches(const Exchange& x)
 {
-  REQUIRE_FALSE(x.reply.empty());
-  Wire wire;
-  feed(wire, x.input);
-  const Bytes reply = wire.written();
-  CHECK(packet_diff(x.reply, reply) == "");
-  CHECK(ip_checksum_ok(reply));
-  CHECK(tcp_checksum_ok(reply));
-  CHECK(wire.written().empty());  // one reply, no more
+  const Bytes reply = answer_matches_golden(x, tcp_input);  // the golden, byte for byte
 
   Packet r(reply);
   REQUIRE(ip_check(r.data(), r.size(), nullptr));
@@ -81,7 +66,7 @@ TEST_CASE("acceptall answers a SYN with IP options with a clean 20-byte IP heade
   Packet syn = x.input;
   syn.insert_ip_options({ 1, 1, 1, 0 });
   Wire wire;
-  feed(wire, syn);
+  feed(wire, syn, tcp_input);
   const Bytes reply = wire.written();
   REQUIRE(reply.size() >= 20);
   CHECK((reply[0] & 0x0f) == 5);
@@ -104,7 +89,7 @@ TEST_CASE("acceptall answers neither a bare ACK nor data", "[step3][tcp]")
     REQUIRE(segment.tot_len() - segment.iphdr_len() > segment.tcp()->doff * 4);
   }
   Wire wire;
-  feed(wire, segment);
+  feed(wire, segment, tcp_input);
   CHECK(wire.written().empty());
 }
 
@@ -117,6 +102,6 @@ TEST_CASE("acceptall drops a segment whose TCP header does not fit", "[step3][tc
   syn.fix_ip_checksum();
   INFO(cut << " bytes of TCP");
   Wire wire;
-  feed(wire, syn);
+  feed(wire, syn, tcp_input);
   CHECK(wire.written().empty());
 }

@@ -1,8 +1,13 @@
-// Unit tests of ip_check and tcp_check, the length checks that guard every
-// header read (faketcp.h states their contract), on packets captured from
-// the kernel by tests/fixtures/capture.sh.
+// The IP layer's refusals, in one suite: ip_check and tcp_check, the length
+// checks that guard every header read (faketcp.h states their contract), and
+// what every step's main loop does with a packet ip_check refuses (ip_input,
+// through main_loop_once: a "bad packet" line with the reason, nothing
+// written), on packets captured from the kernel by tests/fixtures/capture.sh.
+// What each step's own tcp_input does with a bad segment:
+// tests/support/step_malformed_cases.h; icmp_input's: faketcp_malformed_unittest.
 #include "faketcp.h"
 #include "tests/support/fixture.h"
+#include "tests/support/malformed.h"
 
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
@@ -17,6 +22,22 @@ static bool accepted(const Packet& p, int nread, const char** why)
 {
   *why = nullptr;
   return ip_check(p.data(), nread, why);
+}
+
+// What the main loop does with the first nread bytes of p, which ip_check
+// refuses for `why`: one line (IPv6's quiet one, else "bad packet: WHY" and
+// the hex dump), nothing written.  The same for every step: ip_input runs
+// before any tcp_input (icmpecho's loop here).
+static void check_loop_refuses(const Packet& p, int nread, const std::string& why)
+{
+  const Outcome o = main_loop_once(Bytes(p.data(), p.data() + nread), nullptr);
+  CHECK_FALSE(o.accepted);
+  CHECK(o.why == why);
+  if (why == "IPv6")
+    CHECK(o.printed.rfind("IPv6 packet ignored", 0) == 0);
+  else
+    CHECK(o.printed.rfind("bad packet: " + why + "\n", 0) == 0);
+  CHECK(o.written.empty());
 }
 
 TEST_CASE("ip_check and tcp_check accept the kernel's SYN, TCP options and all", "[ip][tcp][step2]")
@@ -52,6 +73,14 @@ TEST_CASE("ip_check rejects every prefix of a good packet", "[ip]")
       CHECK(without_reason == 0);
     }
   }
+  // What the main loop says of a read shorter than an IPv4 header, odd
+  // lengths too.
+  const Packet syn = kernel_syn();
+  for (int nread = 1; nread < 20; ++nread)
+  {
+    CAPTURE(nread);
+    check_loop_refuses(syn, nread, "shorter than an IPv4 header (20 bytes)");
+  }
 }
 
 TEST_CASE("ip_check accepts bytes past tot_len; the packet stops at tot_len", "[ip]")
@@ -78,6 +107,7 @@ TEST_CASE("ip_check rejects an IP header length (ihl) below 5", "[ip]")
   CHECK_FALSE(accepted(p, p.size(), &why));
   REQUIRE(why != nullptr);
   CHECK(std::string(why) == "IP header length (ihl) below 5");
+  check_loop_refuses(p, p.size(), "IP header length (ihl) below 5");
 }
 
 TEST_CASE("ip_check rejects a total length shorter than the IP header", "[ip]")
@@ -104,6 +134,25 @@ TEST_CASE("ip_check rejects a total length shorter than the IP header", "[ip]")
   CHECK_FALSE(accepted(p, p.size(), &why));
   REQUIRE(why != nullptr);
   CHECK(std::string(why) == "total length shorter than the IP header");
+  check_loop_refuses(p, p.size(), "total length shorter than the IP header");
+}
+
+TEST_CASE("ip_check rejects an IP header length (ihl) beyond the packet", "[ip]")
+{
+  // The SYN's first 28 bytes claiming a 60-byte header (ihl 15).
+  Bytes b = kernel_syn().bytes();
+  b.resize(28);
+  b[0] = 0x4f;
+  SECTION("beyond tot_len")
+  {
+    set_tot_len(b, 28);
+    check_loop_refuses(Packet(b), 28, "total length shorter than the IP header");
+  }
+  SECTION("tot_len covers it, but beyond the bytes read")
+  {
+    set_tot_len(b, 60);
+    check_loop_refuses(Packet(b), 28, "total length beyond the bytes read");
+  }
 }
 
 TEST_CASE("ip_check rejects a total length beyond the bytes read", "[ip]")
@@ -119,6 +168,7 @@ TEST_CASE("ip_check rejects a total length beyond the bytes read", "[ip]")
   CHECK_FALSE(accepted(p, p.size(), &why));
   REQUIRE(why != nullptr);
   CHECK(std::string(why) == "total length beyond the bytes read");
+  check_loop_refuses(p, p.size(), "total length beyond the bytes read");
 }
 
 TEST_CASE("ip_check rejects a bad header checksum: any one flipped bit of the checksum or addresses",
@@ -139,6 +189,8 @@ TEST_CASE("ip_check rejects a bad header checksum: any one flipped bit of the ch
         ++wrongly_accepted;
       else if (std::string(why) != "bad IP header checksum")
         ++other_reason;
+      else if (byte == 11 && bit == 0)
+        check_loop_refuses(p, p.size(), why);
     }
   }
   CHECK(wrongly_accepted == 0);
@@ -151,6 +203,9 @@ TEST_CASE("ip_check rejects fragments and accepts DF alone", "[ip]")
   uint16_t frag_off = 0;
   bool fragment = true;
   SECTION("more fragments (MF) set: a first fragment") { frag_off = IP_MF; }
+  SECTION("MF and DF both set") { frag_off = IP_MF | IP_DF; }
+  SECTION("MF and an offset: a middle fragment") { frag_off = IP_MF | 185; }
+  SECTION("the greatest offset") { frag_off = IP_OFFMASK; }
   SECTION("an offset: a later fragment") { frag_off = 185; }  // 185 * 8 = byte 1480
   SECTION("the last fragment, DF clear") { frag_off = 1; }
   SECTION("don't fragment alone: a whole packet")
@@ -172,6 +227,7 @@ TEST_CASE("ip_check rejects fragments and accepts DF alone", "[ip]")
   {
     REQUIRE(why != nullptr);
     CHECK(std::string(why) == "IP fragment (this program does not reassemble)");
+    check_loop_refuses(p, p.size(), why);
   }
 }
 
@@ -186,21 +242,30 @@ TEST_CASE("ip_check rejects IPv6 and any other version, however short", "[ip]")
     REQUIRE(why != nullptr);
     CHECK(std::string(why) == "IPv6");
     CHECK_FALSE(accepted(p, 1, &why));  // one byte is enough to tell
+    for (int nread : { 1, 19, p.size() })
+      check_loop_refuses(p, nread, "IPv6");
   }
-  SECTION("version 5")
+  SECTION("versions 0, 5 and 15")
   {
-    p.data()[0] = 0x55;
-    p.fix_ip_checksum();
-    const char* why = nullptr;
-    CHECK_FALSE(accepted(p, p.size(), &why));
-    REQUIRE(why != nullptr);
-    CHECK(std::string(why) == "not IPv4");
+    for (int version : { 0, 5, 15 })
+    {
+      CAPTURE(version);
+      p.data()[0] = static_cast<unsigned char>(version << 4 | 5);
+      p.fix_ip_checksum();
+      const char* why = nullptr;
+      CHECK_FALSE(accepted(p, p.size(), &why));
+      REQUIRE(why != nullptr);
+      CHECK(std::string(why) == "not IPv4");
+      for (int nread : { 1, 19, p.size() })
+        check_loop_refuses(p, nread, "not IPv4");
+    }
   }
   SECTION("an empty read")
   {
     const char* why = nullptr;
     CHECK_FALSE(accepted(p, 0, &why));
     CHECK_FALSE(accepted(p, -1, &why));
+    check_loop_refuses(p, 0, "empty read");
   }
 }
 

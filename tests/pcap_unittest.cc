@@ -8,7 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "faketcp.h"
-#include "tooling/options.h"
+#include "tooling/cmdline.h"
 #include "tooling/tunio.h"
 #include "tests/support/packet_diff.h"
 #include "tests/support/pcap_file.h"  // read back with libpcap
@@ -66,9 +66,8 @@ void open_capture(const std::string& path)
 {
   std::string arg0 = "pcap_unittest", arg1 = "--pcap", arg2 = path;
   char* argv[] = { &arg0[0], &arg1[0], &arg2[0], nullptr };
-  Options opt;
-  optind = 1;  // getopt keeps its place between calls
-  parse_options_or_exit(3, argv, "usage: pcap_unittest\n", 0, &opt);
+  TunOptions opt;
+  parse_options_or_exit(3, argv, "  pcap_unittest\n", &opt);
 }
 
 off_t file_size(const std::string& path)

@@ -111,7 +111,7 @@ static std::string row_spelling(const OptionRow& row, bool both)
 
 void OptionTable::usage_print(FILE* out) const
 {
-  std::string line = std::string("usage: ") + program_invocation_short_name;
+  std::string line = std::string("usage: ") + program_;
   const size_t indent = line.size() + 1;
   std::vector<std::string> words;
   for (const OptionRow& row : rows_)
@@ -172,7 +172,7 @@ void OptionTable::help_print(FILE* out) const
 [[noreturn]] static void usage_exit(const OptionTable& table)
 {
   table.usage_print(stderr);
-  fprintf(stderr, "(%s -h tells every option / 查看全部选项)\n", program_invocation_short_name);
+  fputs("(-h tells every option / -h 列出全部选项)\n", stderr);
   exit(2);
 }
 
@@ -287,6 +287,8 @@ void OptionTable::parse_or_exit(int argc, char* argv[])
   }
   longopts.push_back({ nullptr, 0, nullptr, 0 });
 
+  const char* slash = argc > 0 ? strrchr(argv[0], '/') : nullptr;
+  program_ = argc > 0 ? (slash ? slash + 1 : argv[0]) : program_invocation_short_name;
   optind = 0;  // a fresh scan, also when a test parses twice in one process
   opterr = 1;  // getopt_long says what it did not understand
   int c;
@@ -297,8 +299,7 @@ void OptionTable::parse_or_exit(int argc, char* argv[])
       help_print(stdout);
       exit(0);
     }
-    if (c == '?' || c == ':')
-      usage_exit(*this);
+    // '?': getopt_long has said what it did not understand; no row has it.
     const OptionRow* row = nullptr;
     if (c >= 256)
       row = &rows_[c - 256];

@@ -97,6 +97,7 @@ class OptionTable
 
  private:
   const char* about_;
+  const char* program_ = "";  // argv[0]'s last part, once parse_or_exit has it
   std::vector<OptionRow> rows_;
   std::vector<ArgumentRow> args_;
 };

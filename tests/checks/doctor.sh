@@ -252,7 +252,7 @@ if tar -cf "$T/clone.tar" --exclude=./build --exclude=./tests/bin --exclude=./la
   [ "$rc" = 2 ] && [[ $out == *"scripts/doctor: Error: "*"10.0.0.1/33"* ]] &&
     pass "before the steps are built, ip judges -a" || fail "unbuilt, -a 10.0.0.1/33: exit $rc: $out"
   if [ -x ./icmpecho ]; then
-    cp -p icmpecho rejectall acceptall discardall connectmany echoall "$T/clone/"
+    cp -p $(scripts/steps --all) "$T/clone/"
     touch "$T/clone/faketcp.cc"   # a source make knows without build/*.d
     run env -u CXX "$T/clone/scripts/doctor"
     expect "programs older than their sources say: make" "warn programs: built, but older than their sources" "fix / 修复: make" "$base"

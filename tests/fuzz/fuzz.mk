@@ -10,7 +10,7 @@
 #   <step>_fuzzer       ip_check, then icmp_input or the step's own tcp_input
 #   connect_one_fuzzer  connectmany's connect_one reading fuzzed answers
 #   echoall_fuzzer      echoall's tcp_input fed sequences of segments, its
-#                       connection table kept across them (the one stateful step)
+#   echoall_hardened_fuzzer  connection table kept across them (the stateful ones)
 #
 # Built with clang (libFuzzer ships with it) and AddressSanitizer plus
 # UBSan, in build/fuzz, apart from the ordinary and SANITIZE=1 objects.
@@ -19,13 +19,17 @@ FUZZ_BUILD    := build/fuzz
 FUZZ_SECONDS  ?= 60
 FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CXXFLAGS := -std=c++17 -g -O1 $(WARNINGS) $(FUZZ_SANFLAGS)
-FUZZ_STEPS    := rejectall acceptall discardall connectmany
-FUZZ_TARGETS  := ip_icmp $(FUZZ_STEPS) connect_one echoall
+# Every program that answers TCP statelessly, from the Makefile's lists:
+# icmpecho is ip_icmp, and the echo programs keep state across segments,
+# so they have a fuzzer of their own (echoall_fuzzer.cc).
+FUZZ_STEPS    := $(filter-out icmpecho echoall echoall_hardened,$(ALL_PROGRAMS))
+FUZZ_TARGETS  := ip_icmp $(FUZZ_STEPS) connect_one echoall echoall_hardened
 FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/%_fuzzer,$(FUZZ_TARGETS))
 
 # The code under test gets coverage instrumentation (fuzzer-no-link); only
 # the targets link libFuzzer's main().
-FUZZ_SHARED := $(FUZZ_BUILD)/faketcp.o $(FUZZ_BUILD)/tooling/tunio.o $(FUZZ_BUILD)/tooling/options.o
+# Every target links all of tooling/, as the unit tests do (none has a main).
+FUZZ_SHARED := $(FUZZ_BUILD)/faketcp.o $(patsubst %.cc,$(FUZZ_BUILD)/%.o,$(wildcard tooling/*.cc))
 
 $(FUZZ_BUILD)/%.o: %.cc
 	@mkdir -p $(@D)
@@ -41,19 +45,14 @@ $(FUZZ_BUILD)/ip_icmp_fuzzer: tests/fuzz/packet_fuzzer.cc $(FUZZ_SHARED)
 $(patsubst %,$(FUZZ_BUILD)/%_fuzzer,$(FUZZ_STEPS)): $(FUZZ_BUILD)/%_fuzzer: \
     tests/fuzz/packet_fuzzer.cc $(FUZZ_BUILD)/%.step.o $(FUZZ_SHARED)
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -DFUZZ_STEP_HAS_TCP -o $@ $(filter %.cc %.o,$^)
-# connectmany's step uses its own options (-q, -w N, -x).
-$(FUZZ_BUILD)/connectmany_fuzzer: $(FUZZ_BUILD)/tooling/connectmany_options.o
-# discardall's step uses its own options (--mss, --window, -K), echoall's too.
-$(FUZZ_BUILD)/discardall_fuzzer: $(FUZZ_BUILD)/tooling/discardall_options.o $(FUZZ_BUILD)/tooling/speed_options.o
 
 $(FUZZ_BUILD)/connect_one_fuzzer: tests/fuzz/connect_one_fuzzer.cc \
-    $(FUZZ_BUILD)/connectmany.step.o $(FUZZ_BUILD)/tooling/connectmany_options.o $(FUZZ_SHARED)
+    $(FUZZ_BUILD)/connectmany.step.o $(FUZZ_SHARED)
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $(filter %.cc %.o,$^)
 
-$(FUZZ_BUILD)/echoall_fuzzer: tests/fuzz/echoall_fuzzer.cc \
-    $(FUZZ_BUILD)/echoall.step.o $(FUZZ_BUILD)/tooling/echoall_options.o $(FUZZ_BUILD)/tooling/speed_options.o \
-    $(FUZZ_BUILD)/tooling/siphash.o $(FUZZ_SHARED)
-	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $(filter %.cc %.o,$^)
+$(FUZZ_BUILD)/echoall_fuzzer $(FUZZ_BUILD)/echoall_hardened_fuzzer: $(FUZZ_BUILD)/%_fuzzer: \
+    tests/fuzz/echoall_fuzzer.cc $(FUZZ_BUILD)/%.step.o $(FUZZ_SHARED)
+	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -DFUZZ_PROGRAM='"$*"' -o $@ $(filter %.cc %.o,$^)
 
 # Seeds: a few packets built by hand, plus every packet of the pcap
 # fixtures (tests/fixtures/*.pcap) when there are any.

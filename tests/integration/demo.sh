@@ -12,7 +12,7 @@
 # After each end, no process of the demo and no namespace is left (counted by
 # PID and network namespace from outside).  The demo makes its own namespaces.
 . "$(dirname "$0")/lib.sh"
-steps=(icmpecho rejectall acceptall discardall connectmany echoall)
+read -r -a steps <<< "$("$FAKETCP_ROOT"/scripts/steps)"
 require_root "${steps[@]/#/demo }" "demo: step mode" "demo: interactive"
 require_tools demo tmux tcpdump ping nc ss
 make_scratch

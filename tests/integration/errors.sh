@@ -15,8 +15,8 @@ else
   trap cleanup EXIT
 fi
 
-steps=(icmpecho rejectall acceptall discardall connectmany)
-declare -A args=([connectmany]="192.168.0.1 2007 10")
+read -r -a steps <<< "$("$FAKETCP_ROOT"/scripts/steps --all)"
+declare -A args=([connectmany]="192.168.0.1 2007 10" [connectmany_window]="192.168.0.1 2007 10")
 
 # Copies of the programs where 'nobody' may run them, wherever the
 # repository lives.
@@ -91,7 +91,7 @@ bad_args connectmany "port not a number" 192.168.0.1 20x7 10
 bad_args connectmany "count 0" 192.168.0.1 2007 0
 bad_args connectmany "count negative" 192.168.0.1 2007 -5
 bad_args connectmany "unknown option" -z 192.168.0.1 2007 10
-for prog in icmpecho rejectall acceptall discardall; do
+for prog in $("$FAKETCP_ROOT"/scripts/steps --all | tr " " "\n" | grep -v "^connectmany"); do  # those without arguments
   bad_args "$prog" "a stray argument" 192.168.0.2
   bad_args "$prog" "-a without a prefix" -a 192.168.0.1
 done

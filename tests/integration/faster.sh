@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# discardall's --mss, --window and -K against the real kernel (docs/faster.md):
+# discardall_fast's --mss, --window, --mtu, -K and --ack-burst against the real
+# kernel, beside the article's discardall (docs/faster.md):
 # 1 MiB through nc to each of
 #   discardall                             the article: segments of 536 bytes, win 5000
-#   discardall --mss 1460 --window 256K    segments of 1460 bytes
-#   discardall --mtu 9000 --window 512K    segments of 8960 bytes, no offload
-#   discardall -K                          reads larger than tun0's MTU (1500)
-#   discardall --mss 1460 --window 128K --ack-burst
+#   discardall_fast --mss 1460 --window 256K    segments of 1460 bytes
+#   discardall_fast --mtu 9000 --window 512K    segments of 8960 bytes, no offload
+#   discardall_fast -K                          reads larger than tun0's MTU (1500)
+#   discardall_fast --mss 1460 --window 128K --ack-burst
 #                                          fewer ACKs than data segments (tcpdump)
 # and in each, the stream arrives complete: the kernel's bytes_acked (ss -ti)
 # is every byte sent, and the data segments the program printed cover every
@@ -13,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 require_root faster
 require_tools faster nc tcpdump ss
-require_built faster "$FAKETCP_BIN/discardall" "$FAKETCP_BIN/tests/bin/tcpsend"
+require_built faster "$FAKETCP_BIN/discardall" "$FAKETCP_BIN/discardall_fast" "$FAKETCP_BIN/tests/bin/tcpsend"
 enter_netns 90 "$@"
 
 total=1048576
@@ -40,7 +41,8 @@ drained() {
   [ "$(tcp_state "$peer") $(send_q "$peer")" = "ESTAB 0" ] && [ "$(acked)" = $(( total + 1 )) ]
 }
 
-# one NAME SYNACK_OPTIONS LARGEST_SEGMENT ARGS...: 1 MiB through discardall ARGS.
+# one NAME SYNACK_OPTIONS LARGEST_SEGMENT ARGS...: 1 MiB through the program
+# NAME begins with (discardall or discardall_fast), given ARGS.
 # SYNACK_OPTIONS is what tcpdump prints between the SYN+ACK's "win W, " and
 # "length 0" (empty: no options); LARGEST_SEGMENT an extended regex.  With
 # CAPTURE=FILE, tcpdump -i tun0 runs beside it, writing FILE, until the
@@ -48,7 +50,7 @@ drained() {
 one() {
   local name=$1 synack=$2 largest=$3
   shift 3
-  start_prog discardall --pcap "$T_DIR/$name.pcap" "$@" || return
+  start_prog "${name%% *}" --pcap "$T_DIR/$name.pcap" "$@" || return
   # -s 96: headers only, and -B 32768 (KiB): a buffer that holds a burst,
   # so that tcpdump keeps up (with neither it dropped 2 packets in 3 here).
   [ -n "${CAPTURE:-}" ] && start_tcpdump "$CAPTURE" -s 96 -B 32768
@@ -92,16 +94,16 @@ check "discardall: the article's SYN+ACK says win 5000" "missing" \
   <(tcpdump -n -r "$T_DIR/discardall.pcap" 2>/dev/null)
 stop_prog
 
-one "discardall --mss 1460 --window 256K" "mss 1460,nop,wscale 3" "1460" --mss 1460 --window 256K
+one "discardall_fast --mss 1460 --window 256K" "mss 1460,nop,wscale 3" "1460" --mss 1460 --window 256K
 # 256 KiB >> 3 = 32768: what every ACK after the SYN+ACK says
-check "discardall --mss 1460 --window 256K: its ACKs say win 32768 (x 8 = 256 KiB)" "missing" \
+check "discardall_fast --mss 1460 --window 256K: its ACKs say win 32768 (x 8 = 256 KiB)" "missing" \
   grep -qE '192\.168\.0\.2\.9 > 192\.168\.0\.1\.[0-9]+: Flags \[\.\], ack [0-9]+, win 32768, length 0$' \
-  <(tcpdump -n -r "$T_DIR/discardall --mss 1460 --window 256K.pcap" 2>/dev/null)
+  <(tcpdump -n -r "$T_DIR/discardall_fast --mss 1460 --window 256K.pcap" 2>/dev/null)
 stop_prog
 
 # --ack-burst: one ACK for the segments that wait in tun0's queue, so
 # tcpdump on tun0 shows fewer of our ACKs than the sender's data segments.
-name="discardall --mss 1460 --window 128K --ack-burst"
+name="discardall_fast --mss 1460 --window 128K --ack-burst"
 CAPTURE=$T_DIR/ackburst-tun0.pcap one "$name" "mss 1460,nop,wscale 2" "1460" \
   --mss 1460 --window 128K --ack-burst
 tcpdump -n -r "$T_DIR/ackburst-tun0.pcap" 2>/dev/null > "$T_DIR/ackburst-tun0.txt"
@@ -117,35 +119,35 @@ fi
 stop_prog
 
 # --mtu 9000: tun0's MTU (ip link show tun0), and segments of 8960 bytes.
-one "discardall --mtu 9000 --window 512K" "mss 8960,nop,wscale 4" "8960" --mtu 9000 --window 512K
-check "discardall --mtu 9000: ip link show tun0 says mtu 9000" "it says: $(ip -o link show tun0 | grep -o 'mtu [0-9]*')" \
+one "discardall_fast --mtu 9000 --window 512K" "mss 8960,nop,wscale 4" "8960" --mtu 9000 --window 512K
+check "discardall_fast --mtu 9000: ip link show tun0 says mtu 9000" "it says: $(ip -o link show tun0 | grep -o 'mtu [0-9]*')" \
   sh -c 'ip -o link show tun0 | grep -q "mtu 9000 "'
 stop_prog
 
 # -K: segments larger than the MTU, so one read() takes many segments' worth.
-one "discardall -K" "mss 1460,nop,wscale 7" "[0-9]{4,5}" -K
+one "discardall_fast -K" "mss 1460,nop,wscale 7" "[0-9]{4,5}" -K
 read_max=$(largest_read)
-check "discardall -K: reads more than tun0's MTU at once (largest read: ${read_max:-0} bytes > 1500)" \
+check "discardall_fast -K: reads more than tun0's MTU at once (largest read: ${read_max:-0} bytes > 1500)" \
   "no read over 1500 bytes" test "${read_max:-0}" -gt 1500
-check "discardall -K: ping 192.168.0.2 still answered" "no reply" timeout 5 ping -n -c 1 -W 2 192.168.0.2
+check "discardall_fast -K: ping 192.168.0.2 still answered" "no reply" timeout 5 ping -n -c 1 -W 2 192.168.0.2
 # nc writes 16 KiB at a time, and each write leaves as one segment; a
 # sender with more queued lets the kernel build segments of up to 64 KB.
 if timeout 30 "$FAKETCP_BIN/tests/bin/tcpsend" 192.168.0.2 19 16777216 1 > "$T_DIR/tcpsend.out" 2>&1; then
-  pass "discardall -K: tests/bin/tcpsend 192.168.0.2 19 16777216 1 gets its FIN back after 16 MiB"
+  pass "discardall_fast -K: tests/bin/tcpsend 192.168.0.2 19 16777216 1 gets its FIN back after 16 MiB"
 else
-  fail "discardall -K: tcpsend 16 MiB" "$(cat "$T_DIR/tcpsend.out")" "$PROG_LOG"
+  fail "discardall_fast -K: tcpsend 16 MiB" "$(cat "$T_DIR/tcpsend.out")" "$PROG_LOG"
 fi
 read_max=$(largest_read)
-check "discardall -K: with 1 MiB writes the kernel hands over more than 32 KB at once (largest read: ${read_max:-0} bytes)" \
+check "discardall_fast -K: with 1 MiB writes the kernel hands over more than 32 KB at once (largest read: ${read_max:-0} bytes)" \
   "not one read over 32768 bytes" test "${read_max:-0}" -gt 32768
 stop_prog
 
 # The options' own checks: a wrong value is refused with the reason, exit 2.
 bad() {
   local out rc
-  out=$("$FAKETCP_BIN/discardall" "$@" 2>&1 >/dev/null)
+  out=$("$FAKETCP_BIN/discardall_fast" "$@" 2>&1 >/dev/null)
   rc=$?
-  check "discardall $*: refused with exit 2, saying why" "exit $rc: $(head -n 1 <<< "$out")" \
+  check "discardall_fast $*: refused with exit 2, saying why" "exit $rc: $(head -n 1 <<< "$out")" \
     test "$rc" = 2 -a -n "$(grep -F -- "$1 $2" <<< "$out")"
 }
 bad --mss 10
@@ -154,6 +156,6 @@ bad --window 0
 bad --window 2G
 bad --mtu 67
 bad --mtu 65536
-check "discardall -h: describes --mss, --window, -K and --ack-burst" "missing" \
-  sh -c "'$FAKETCP_BIN/discardall' -h | grep -q -- '--window BYTES' && '$FAKETCP_BIN/discardall' -h | grep -q -- '-K ' && '$FAKETCP_BIN/discardall' -h | grep -q -- '--ack-burst '"
+check "discardall_fast -h: describes --mss, --window, -K and --ack-burst" "missing" \
+  sh -c "'$FAKETCP_BIN/discardall_fast' -h | grep -q -- '--window BYTES' && '$FAKETCP_BIN/discardall_fast' -h | grep -q -- '-K ' && '$FAKETCP_BIN/discardall_fast' -h | grep -q -- '--ack-burst '"
 finish

@@ -117,7 +117,7 @@ fi
 # 5. make demo, root-free, where another part of the tree provides it.
 if [ -x scripts/demo ]; then
   cp -r scripts docs "$work/" && mkdir -p "$work/tests" && cp -r "$TOOLS" "$work/tests/" 2>/dev/null
-  for prog in icmpecho rejectall acceptall discardall connectmany; do
+  for prog in $("$FAKETCP_ROOT"/scripts/steps --all); do
     [ -x "$FAKETCP_BIN/$prog" ] && cp "$FAKETCP_BIN/$prog" "$work/"
   done
   chmod -R a+rX "$work"

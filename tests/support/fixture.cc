@@ -1,6 +1,7 @@
 // tests/support/fixture.cc - see fixture.h.
 #include "tests/support/fixture.h"
 
+#include "tests/support/packet_diff.h"
 #include "tests/support/pcap_file.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <catch2/catch.hpp>
 
 std::vector<Bytes> read_pcap_file(const std::string& path)
 {
@@ -146,3 +148,24 @@ void Wire::deliver(const Bytes& packet)
   if (send(peer, packet.data(), packet.size(), 0) != static_cast<ssize_t>(packet.size()))
     throw std::runtime_error(std::string("send: ") + strerror(errno));
 }
+
+void feed(Wire& wire, const Packet& p, TcpInput tcp_input)
+{
+  REQUIRE(ip_check(p.data(), p.size(), nullptr));
+  REQUIRE(p.ip()->protocol == IPPROTO_TCP);
+  tcp_input(wire.fd, p.data(), p.payload(), p.tot_len());
+}
+
+Bytes answer_matches_golden(const Exchange& x, TcpInput tcp_input)
+{
+  REQUIRE_FALSE(x.reply.empty());
+  Wire wire;
+  feed(wire, x.input, tcp_input);
+  const Bytes reply = wire.written();
+  CHECK(packet_diff(x.reply, reply) == "");
+  CHECK(ip_checksum_ok(reply));
+  CHECK(tcp_checksum_ok(reply));
+  CHECK(wire.written().empty());  // one reply, no more
+  return reply;
+}
+

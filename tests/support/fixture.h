@@ -3,6 +3,7 @@
 // socketpair that stands in for the tun fd.
 #pragma once
 
+#include "faketcp.h"                  // TcpInput
 #include "tests/support/reference.h"  // Bytes, the reference checksums
 
 #include <stdint.h>
@@ -87,3 +88,15 @@ struct Wire
   int fd = -1;
   int peer = -1;
 };
+
+// What a step's main loop does with a TCP packet that passed ip_check: hands
+// it to the step's tcp_input (faketcp.h's TcpInput), which writes its answer
+// to wire.fd.  REQUIREs that the packet is a well-formed TCP packet.
+void feed(Wire& wire, const Packet& p, TcpInput tcp_input);
+
+// Feeds x.input to tcp_input and checks the one packet it writes against
+// x.reply, a golden (the program's own reply, as capture.sh recorded it),
+// naming the field that differs (packet_diff); then its checksums, and that
+// nothing more was written.  Returns the reply.
+Bytes answer_matches_golden(const Exchange& x, TcpInput tcp_input);
+

@@ -1,27 +1,26 @@
-// tests/support/speed_options_set.h - sets --mss, --window and -K as the
-// command line would (tooling/speed_options.h), and puts every speed option
-// back to the article's default when the test ends, whatever happens:
-// --mtu and --ack-burst too, which a test sets by hand after it.
+// tests/support/speed_options_set.h - sets the speed options of the program
+// under test (its `speed`, tooling/speed.h) as its main would, and puts them
+// back to the program's defaults when the test ends, whatever happens.
 #pragma once
 
-#include "tooling/speed_options.h"
+#include "tooling/speed.h"
+
+// The program's own, in discardall_fast.cc or echoall_hardened.cc: what its
+// main fills from the command line.
+extern SpeedOptions speed;
 
 struct OptionsSet
 {
-  OptionsSet(int mss, long window, bool offload_on)
+  OptionsSet(int mss, long window, bool offload) : saved_(speed)
   {
-    mss_option = mss;
-    window_option = window;
-    offload = offload_on;
+    speed.mss = mss;
+    speed.window = window;
+    speed.offload = offload;
   }
-  ~OptionsSet()
-  {
-    mss_option = 0;
-    window_option = 0;
-    offload = false;
-    mtu_option = 0;
-    ack_burst = false;
-  }
+  ~OptionsSet() { speed = saved_; }
   OptionsSet(const OptionsSet&) = delete;
   OptionsSet& operator=(const OptionsSet&) = delete;
+
+ private:
+  const SpeedOptions saved_;
 };

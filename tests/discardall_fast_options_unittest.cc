@@ -1,12 +1,15 @@
-// discardall's --mss, --window and -K (tooling/discardall_options.h):
-// discardall's own tcp_input, fed the kernel's SYN and data segment of
+// discardall_fast's --mss, --window, --mtu, -K and --ack-burst
+// (tooling/speed.h): discardall_fast's own tcp_input, fed the kernel's SYN and data segment of
 // tests/fixtures/discardall.pcap (the SYN offers "mss 1460,sackOK,TS,nop,
 // wscale 10"), writing into a socketpair instead of tun0.
 #include "faketcp.h"
 #include "tests/support/fixture.h"
-#include "tests/support/speed_options_set.h"  // OptionsSet
-#include "tooling/discardall_options.h"
-#include "tooling/options.h"
+#include "tests/support/child.h"
+#include "tests/support/speed_options_set.h"  // OptionsSet, speed
+#include "tooling/ack_burst.h"
+#include "tooling/cmdline.h"
+#include "tooling/speed.h"
+#include "tooling/tcp_options.h"
 #include "tooling/tunio.h"
 
 #include <getopt.h>
@@ -15,11 +18,36 @@
 #include <arpa/inet.h>
 #include <catch2/catch.hpp>
 
-// discardall.cc, compiled for this test with its main renamed.
+// discardall_fast.cc, compiled for this test with its main renamed.
 void tcp_input(int fd, const void* input, const void* payload, int tot_len);
 
 namespace
 {
+
+// The speed options a command line gives, read as discardall_fast's main
+// reads them (speed_options_add with --mtu and --ack-burst), in a child:
+// "mss=N window=N mtu=N K=0|1 burst=0|1", or "exit S: " and the message.
+std::string parsed(std::vector<std::string> args)
+{
+  args.insert(args.begin(), "discardall_fast");
+  const ChildRun r = run_in_child([&]() {
+    std::vector<char*> argv;
+    for (std::string& a : args)
+      argv.push_back(&a[0]);
+    argv.push_back(nullptr);
+    SpeedOptions s;
+    OptionTable table("");
+    speed_options_add(&table, &s, kSpeedMtu | kSpeedAckBurst);
+    table.parse_or_exit(static_cast<int>(args.size()), argv.data());
+    return "mss=" + std::to_string(s.mss) + " window=" + std::to_string(s.window) +
+           " mtu=" + std::to_string(s.mtu) + " K=" + std::to_string(s.offload) +
+           " burst=" + std::to_string(s.ack_burst);
+  });
+  if (r.status == kReturned)
+    return r.result;
+  const std::string first = r.err.substr(0, r.err.find('\n'));
+  return "exit " + std::to_string(r.status) + ": " + first.substr(first.find(": ") + 2);
+}
 
 // The reply discardall writes for p, checked to be one well-formed packet.
 Bytes answer(const Packet& p)
@@ -78,8 +106,8 @@ struct Header
 
 }  // namespace
 
-TEST_CASE("discardall without options answers a SYN with the article's SYN+ACK: no options, win 5000",
-          "[step4][faster][golden]")
+TEST_CASE("discardall_fast without options answers a SYN with the article's SYN+ACK: no options, win 5000",
+          "[discardall_fast][faster][golden]")
 {
   const Exchange x = find_exchange(read_fixture("discardall.pcap"), TH_SYN);
   const Bytes reply = answer(x.input);
@@ -88,8 +116,8 @@ TEST_CASE("discardall without options answers a SYN with the article's SYN+ACK: 
   CHECK(ntohs(Packet(reply).tcp()->window) == 5000);
 }
 
-TEST_CASE("discardall --mss 1460 puts MSS 1460 (02 04 05 b4) in its SYN+ACK, and nothing else changes",
-          "[step4][faster]")
+TEST_CASE("discardall_fast --mss 1460 puts MSS 1460 (02 04 05 b4) in its SYN+ACK, and nothing else changes",
+          "[discardall_fast][faster]")
 {
   OptionsSet set(1460, 0, false);
   const Exchange x = find_exchange(read_fixture("discardall.pcap"), TH_SYN);
@@ -112,11 +140,11 @@ TEST_CASE("discardall --mss 1460 puts MSS 1460 (02 04 05 b4) in its SYN+ACK, and
   }
 }
 
-TEST_CASE("discardall --window 4M answers a SYN that offers window scaling with nop,wscale 7,"
-          " window 65535, then ACKs with 32768 (x 128 = 4 MiB)", "[step4][faster]")
+TEST_CASE("discardall_fast --window 4M answers a SYN that offers window scaling with nop,wscale 7,"
+          " window 65535, then ACKs with 32768 (x 128 = 4 MiB)", "[discardall_fast][faster]")
 {
   OptionsSet set(1460, 4L << 20, false);
-  CHECK(window_shift() == 7);  // 4 MiB >> 7 = 32768 <= 65535; >> 6 = 65536 would not fit
+  CHECK(window_shift(speed) == 7);  // 4 MiB >> 7 = 32768 <= 65535; >> 6 = 65536 would not fit
   const Bytes reply = answer(find_tcp(read_fixture("discardall.pcap"), TH_SYN));
   CHECK(tcp_options(reply) == Bytes{ 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x07 });
   const Packet r(reply);
@@ -136,8 +164,8 @@ TEST_CASE("discardall --window 4M answers a SYN that offers window scaling with 
   }
 }
 
-TEST_CASE("discardall --window 4M sends no window scale to a SYN that offered none",
-          "[step4][faster]")
+TEST_CASE("discardall_fast --window 4M sends no window scale to a SYN that offered none",
+          "[discardall_fast][faster]")
 {
   OptionsSet set(0, 4L << 20, false);
   const Bytes reply = answer(syn_without_wscale());
@@ -146,24 +174,24 @@ TEST_CASE("discardall --window 4M sends no window scale to a SYN that offered no
   CHECK(ntohs(Packet(reply).tcp()->window) == 65535);
   // Its ACKs still say 32768, which such a peer reads as bytes: a smaller
   // window than we could take, never a larger one.
-  CHECK(window_field(false) == 32768);
+  CHECK(window_field(speed, false) == 32768);
 }
 
-TEST_CASE("discardall --window up to 65535 needs no scale and sends none", "[step4][faster]")
+TEST_CASE("discardall_fast --window up to 65535 needs no scale and sends none", "[discardall_fast][faster]")
 {
   long window = 0;
   SECTION("65535") { window = 65535; }
   SECTION("65000, the original's later discardall") { window = 65000; }
   OptionsSet set(0, window, false);
-  CHECK(window_shift() == 0);
+  CHECK(window_shift(speed) == 0);
   const Bytes reply = answer(find_tcp(read_fixture("discardall.pcap"), TH_SYN));
   CHECK(tcp_options(reply).empty());
   CHECK(ntohs(Packet(reply).tcp()->window) == window);
-  CHECK(window_field(false) == window);
+  CHECK(window_field(speed, false) == window);
 }
 
 TEST_CASE("the window scale is the smallest shift that fits the window in 16 bits, at most 14",
-          "[step4][faster]")
+          "[discardall_fast][faster]")
 {
   struct { long window; int shift; } cases[] = {
     { 5000, 0 }, { 65535, 0 }, { 65536, 1 }, { 131071, 1 }, { 131072, 2 },
@@ -173,61 +201,61 @@ TEST_CASE("the window scale is the smallest shift that fits the window in 16 bit
   {
     OptionsSet set(0, c.window, false);
     INFO("window " << c.window);
-    CHECK(window_shift() == c.shift);
-    CHECK((c.window >> window_shift()) <= 65535);
+    CHECK(window_shift(speed) == c.shift);
+    CHECK((c.window >> window_shift(speed)) <= 65535);
   }
 }
 
-TEST_CASE("-K implies --mss 1460 --window 4M unless they are given", "[step4][faster]")
+TEST_CASE("-K implies --mss 1460 --window 4M unless they are given", "[discardall_fast][faster]")
 {
   SECTION("-K alone")
   {
     OptionsSet set(0, 0, true);
-    CHECK(synack_mss() == 1460);
-    CHECK(window_bytes() == 4L << 20);
+    CHECK(synack_mss(speed) == 1460);
+    CHECK(window_bytes(speed) == 4L << 20);
     const Bytes reply = answer(find_tcp(read_fixture("discardall.pcap"), TH_SYN));
     CHECK(tcp_options(reply) == Bytes{ 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x07 });
   }
   SECTION("-K --mss 1000 --window 65000")
   {
     OptionsSet set(1000, 65000, true);
-    CHECK(synack_mss() == 1000);
-    CHECK(window_bytes() == 65000);
+    CHECK(synack_mss(speed) == 1000);
+    CHECK(window_bytes(speed) == 65000);
     const Bytes reply = answer(find_tcp(read_fixture("discardall.pcap"), TH_SYN));
     CHECK(tcp_options(reply) == Bytes{ 0x02, 0x04, 0x03, 0xe8 });  // 0x03e8 == 1000
     CHECK(ntohs(Packet(reply).tcp()->window) == 65000);
   }
   SECTION("no option: the article")
   {
-    CHECK(synack_mss() == 0);
-    CHECK(window_bytes() == 5000);
-    CHECK(window_field(true) == 5000);
-    CHECK(window_field(false) == 5000);
+    CHECK(synack_mss(speed) == 0);
+    CHECK(window_bytes(speed) == 5000);
+    CHECK(window_field(speed, true) == 5000);
+    CHECK(window_field(speed, false) == 5000);
   }
 }
 
 TEST_CASE("--mtu 9000 implies --mss 8960 unless given, and puts 02 04 23 00 in the SYN+ACK",
-          "[step4][faster]")
+          "[discardall_fast][faster]")
 {
   const Packet syn = find_tcp(read_fixture("discardall.pcap"), TH_SYN);
   SECTION("--mtu 9000 --window 512K")
   {
     OptionsSet set(0, 512 * 1024, false);
-    mtu_option = 9000;
-    CHECK(synack_mss() == 8960);  // 9000 - 20 (IP) - 20 (TCP)
-    CHECK(window_shift() == 4);   // 512 KiB >> 3 = 65536 does not fit 16 bits
+    speed.mtu = 9000;
+    CHECK(synack_mss(speed) == 8960);  // 9000 - 20 (IP) - 20 (TCP)
+    CHECK(window_shift(speed) == 4);   // 512 KiB >> 3 = 65536 does not fit 16 bits
     const Bytes options = { 2, 4, 0x23, 0x00, 1, 3, 3, 4 };  // 0x2300 == 8960
     CHECK(tcp_options(answer(syn)) == options);
   }
   SECTION("--mtu 9000 --mss 4000")
   {
     OptionsSet set(4000, 0, false);
-    mtu_option = 9000;
-    CHECK(synack_mss() == 4000);
+    speed.mtu = 9000;
+    CHECK(synack_mss(speed) == 4000);
   }
 }
 
-TEST_CASE("tcp_option_find reads the kernel's SYN options", "[step4][faster][tcp]")
+TEST_CASE("tcp_option_find reads the kernel's SYN options", "[discardall_fast][faster][tcp]")
 {
   const Packet syn = find_tcp(read_fixture("discardall.pcap"), TH_SYN);
   REQUIRE(tcp_check(syn.payload(), syn.tot_len() - syn.iphdr_len()));
@@ -243,7 +271,7 @@ TEST_CASE("tcp_option_find reads the kernel's SYN options", "[step4][faster][tcp
 }
 
 TEST_CASE("tcp_option_find stops at a length that cannot be, reading nothing past the header",
-          "[step4][faster][tcp]")
+          "[discardall_fast][faster][tcp]")
 {
   SECTION("no options")
   {
@@ -282,77 +310,65 @@ TEST_CASE("tcp_option_find stops at a length that cannot be, reading nothing pas
   }
 }
 
-TEST_CASE("--mss, --window and -K read their arguments as the help says: K and M are 1024s, "
-          "nothing may follow", "[step4][faster][options]")
+TEST_CASE("--mss, --window, --mtu and -K read their arguments as the help says: K and M are "
+          "1024s, nothing may follow", "[discardall_fast][faster][options]")
 {
-  OptionsSet set(0, 0, false);  // puts the defaults back after
-  const ExtraOptions& o = kDiscardallOptions;
   SECTION("--window")
   {
-    CHECK(o.take('W', "65535"));
-    CHECK(window_option == 65535);
-    CHECK(o.take('W', "256K"));
-    CHECK(window_option == 256L << 10);  // 262144, not 256000
-    CHECK(o.take('W', "256k"));
-    CHECK(window_option == 256L << 10);
-    CHECK(o.take('W', "4M"));
-    CHECK(window_option == 4L << 20);
-    CHECK(o.take('W', "1073725440"));    // 65535 << 14, the most scaling can say
-    CHECK(window_option == 65535L << 14);
+    CHECK(parsed({ "--window", "65535" }) == "mss=0 window=65535 mtu=0 K=0 burst=0");
+    CHECK(parsed({ "--window", "256K" }) == "mss=0 window=262144 mtu=0 K=0 burst=0");  // not 256000
+    CHECK(parsed({ "--window", "256k" }) == "mss=0 window=262144 mtu=0 K=0 burst=0");
+    CHECK(parsed({ "--window", "4M" }) == "mss=0 window=4194304 mtu=0 K=0 burst=0");
+    // 65535 << 14, the most scaling can say
+    CHECK(parsed({ "--window", "1073725440" }) == "mss=0 window=1073725440 mtu=0 K=0 burst=0");
     for (const char* bad : { "1073725441", "0", "", "K", "-1", "256KB", "256x", "12 ", "4G" })
     {
       CAPTURE(bad);
-      CHECK_FALSE(o.take('W', bad));
+      CHECK(parsed({ "--window", bad }) == std::string("exit 2: --window ") + bad +
+                                               ": expected bytes, 1..1073725440 (e.g. 65535, 256K, 4M)");
     }
   }
   SECTION("--mss")
   {
-    CHECK(o.take('M', "1460"));
-    CHECK(mss_option == 1460);
-    CHECK(o.take('M', "64"));
-    CHECK(mss_option == 64);
-    CHECK(o.take('M', "65535"));
-    CHECK(mss_option == 65535);
+    CHECK(parsed({ "--mss", "1460" }) == "mss=1460 window=0 mtu=0 K=0 burst=0");
+    CHECK(parsed({ "--mss", "64" }) == "mss=64 window=0 mtu=0 K=0 burst=0");
+    CHECK(parsed({ "--mss", "65535" }) == "mss=65535 window=0 mtu=0 K=0 burst=0");
     for (const char* bad : { "63", "65536", "1460x", "", "64K" })
     {
       CAPTURE(bad);
-      CHECK_FALSE(o.take('M', bad));
+      CHECK(parsed({ "--mss", bad }) == std::string("exit 2: --mss ") + bad +
+                                            ": expected a segment size in bytes, 64..65535 (e.g. 1460)");
+    }
+  }
+  SECTION("--mtu")
+  {
+    CHECK(parsed({ "--mtu", "68" }) == "mss=0 window=0 mtu=68 K=0 burst=0");
+    CHECK(parsed({ "--mtu", "65535" }) == "mss=0 window=0 mtu=65535 K=0 burst=0");
+    for (const char* bad : { "67", "65536", "9k" })
+    {
+      CAPTURE(bad);
+      CHECK(parsed({ "--mtu", bad }) == std::string("exit 2: --mtu ") + bad +
+                                            ": expected a packet size in bytes, 68..65535 (e.g. 9000)");
     }
   }
   SECTION("-K")
   {
-    CHECK(o.take('K', nullptr));
-    CHECK(offload);
+    CHECK(parsed({ "-K" }) == "mss=0 window=0 mtu=0 K=1 burst=0");
   }
 }
 
 TEST_CASE("--ack-burst is read from the command line, and -K does not imply it",
-          "[step4][faster][options][ackburst]")
+          "[discardall_fast][faster][options][ackburst]")
 {
-  OptionsSet set(0, 0, false);  // puts the defaults back after
-  const char* argv_burst[] = { "discardall", "--mss", "1460", "--ack-burst", nullptr };
-  const char* argv_k[] = { "discardall", "-K", nullptr };
-  Options opt;
-  optind = 0;  // getopt starts afresh (glibc)
-  CHECK(parse_options_or_exit(4, const_cast<char**>(argv_burst), "usage\n", 0, &opt,
-                              &kDiscardallOptions) == 4);
-  CHECK(ack_burst);
-  CHECK(mss_option == 1460);
-  ack_burst = false;
-  optind = 0;
-  CHECK(parse_options_or_exit(2, const_cast<char**>(argv_k), "usage\n", 0, &opt,
-                              &kDiscardallOptions) == 2);
-  CHECK(offload);
-  CHECK_FALSE(ack_burst);
-  optind = 0;
-  CHECK(std::string(kDiscardallOptions.help).find("--ack-burst") != std::string::npos);
+  CHECK(parsed({ "--mss", "1460", "--ack-burst" }) == "mss=1460 window=0 mtu=0 K=0 burst=1");
+  CHECK(parsed({ "-K" }) == "mss=0 window=0 mtu=0 K=1 burst=0");
 }
 
-TEST_CASE("discardall --ack-burst writes nothing for data segments until a flush, then one ACK "
-          "for all of them", "[step4][faster][ackburst]")
+TEST_CASE("discardall_fast --ack-burst writes nothing for data segments until a flush, then one ACK "
+          "for all of them", "[discardall_fast][faster][ackburst]")
 {
   OptionsSet set(1460, 128 * 1024, false);
-  ack_burst = true;
+  speed.ack_burst = true;
   const std::vector<Bytes> capture = read_fixture("discardall.pcap");
   const Exchange x = find_exchange(capture, TH_PUSH | TH_ACK);
   const int len = x.input.tot_len() - x.input.iphdr_len() - x.input.tcp()->doff * 4;
@@ -399,7 +415,7 @@ TEST_CASE("discardall --ack-burst writes nothing for data segments until a flush
   }
   SECTION("without --ack-burst each segment has its ACK at once, as in the article")
   {
-    ack_burst = false;
+    speed.ack_burst = false;
     tcp_input(wire.fd, x.input.data(), x.input.payload(), x.input.tot_len());
     CHECK(wire.written() == answer(x.input));
   }

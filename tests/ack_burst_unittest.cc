@@ -1,12 +1,14 @@
-// tunio_unittest.cc - tun_write_later (tooling/tunio.h), what discardall
-// --ack-burst writes its ACKs of data with: a bare ACK waits, a later one of
-// the same connection takes its place, and what waits is written by the next
-// tun_write, by tun_read when nothing is queued, or by tun_flush.  The "tun"
+// ack_burst_unittest.cc - tun_write_later (tooling/ack_burst.h), what
+// discardall_fast --ack-burst writes its segments with: a bare ACK waits, a
+// later one of the same connection takes its place, and what waits is
+// written by the next tun_write_later of anything else, by tun_read_burst
+// when nothing is queued, or by tun_flush.  The "tun"
 // fd is one end of a socketpair (tests/support/fixture.h's Wire); each
 // packet written there is one datagram at the other end.
 #include <catch2/catch.hpp>
 
 #include "tests/support/fixture.h"
+#include "tooling/ack_burst.h"
 #include "tooling/tunio.h"
 
 #include <fcntl.h>
@@ -177,20 +179,20 @@ TEST_CASE("tun_write_later keeps one ACK per connection, written in the order ea
                                                        "port 1002 ack 400", "port 1001 ack 500" });
 }
 
-TEST_CASE("tun_write writes the kept ACKs first, so packets leave in the order they were made",
-          "[tunio][ackburst]")
+TEST_CASE("tun_write_later writes the kept ACKs before anything else, so packets leave in the "
+          "order they were made", "[tunio][ackburst]")
 {
   Wire wire;
   FlushAtEnd flush_at_end;
   later(wire, bare_ack(9, 5001));
   const Bytes fin = tcp_packet(9, 5002, TH_FIN | TH_ACK);
-  CHECK(tun_write(wire.fd, fin.data(), static_cast<int>(fin.size())));
+  CHECK(tun_write_later(wire.fd, fin.data(), static_cast<int>(fin.size())));
   CHECK(said(wire.written()) == "port 9 ack 5001");
   CHECK(wire.written() == fin);
   CHECK(said(wire.written()) == "nothing");
 }
 
-TEST_CASE("tun_read writes the kept ACKs when nothing waits to be read, not before",
+TEST_CASE("tun_read_burst writes the kept ACKs when nothing waits to be read, not before",
           "[tunio][ackburst]")
 {
   Wire wire;
@@ -203,10 +205,10 @@ TEST_CASE("tun_read writes the kept ACKs when nothing waits to be read, not befo
   wire.deliver(segment);
   unsigned char buf[2048];
   // A segment waits: it is read, the ACK still kept.
-  CHECK(tun_read(wire.fd, buf, sizeof buf) == static_cast<int>(segment.size()));
+  CHECK(tun_read_burst(wire.fd, buf, sizeof buf) == static_cast<int>(segment.size()));
   CHECK(said(wire.written()) == "nothing");
   // Then the queue is empty: the ACK goes before the read.
-  CHECK(tun_read(wire.fd, buf, sizeof buf) < 0);  // EAGAIN: nothing queued
+  CHECK(tun_read_burst(wire.fd, buf, sizeof buf) < 0);  // EAGAIN: nothing queued
   CHECK(all_written(wire) == std::vector<std::string>{ "port 9 ack 1461" });
 }
 
@@ -231,9 +233,9 @@ TEST_CASE("tun_buffer_console: the console lines wait like the ACKs, and go when
   const Bytes segment = tcp_packet(40000, 0, TH_ACK | TH_PUSH, 100);
   wire.deliver(segment);
   unsigned char buf[2048];
-  const int first = tun_read(wire.fd, buf, sizeof buf);  // a segment waited: the line too
+  const int first = tun_read_burst(wire.fd, buf, sizeof buf);  // a segment waited: the line too
   const std::string before = shown();
-  const int second = tun_read(wire.fd, buf, sizeof buf);  // nothing waits: the line goes
+  const int second = tun_read_burst(wire.fd, buf, sizeof buf);  // nothing waits: the line goes
   const std::string after = shown();
   fflush(stdout);
   setvbuf(stdout, nullptr, _IOLBF, 0);
