@@ -29,22 +29,33 @@
 . "$(dirname "$0")/lib.sh"
 cd "$FAKETCP_ROOT" || exit 1
 
+# The devcontainer asks for what the steps need and no more: its runArgs are
+# these three, with no --privileged (JSON with // comments, as VS Code reads it).
+want='--cap-add=NET_ADMIN --cap-add=NET_RAW --device=/dev/net/tun'
+got=$(python3 -c 'import json, re, sys
+print(" ".join(json.loads(re.sub(r"(?m)^\s*//.*$", "", open(sys.argv[1]).read()))["runArgs"]))' .devcontainer/devcontainer.json 2>&1)
+if [ "$got" = "$want" ]; then
+  pass "container: .devcontainer/devcontainer.json starts it with $want, no --privileged"
+else
+  fail "container: .devcontainer/devcontainer.json" "runArgs are '$got', expected '$want'"
+fi
+
 # Missing tools are a skip on a machine of yours, a failure in CI, which
 # installs them (scripts/install-deps --all).
 missing=
 for tool in podman runc debootstrap; do command -v "$tool" >/dev/null || missing+=" $tool"; done
 if [ "$(id -u)" != 0 ]; then
   echo "SKIP container: needs root (debootstrap, and Podman's containers with a TUN device): sudo $0"
-  exit 0
+  finish
 elif why=$(scripts/in-place); then
-  echo "SKIP container: this is a container already, which $why"
-  exit 0
+  echo "SKIP container: no container inside a container (here the tests $why)"
+  finish
 elif [ -n "$missing" ] && [ "${CI:-}" = true ]; then
-  echo "FAIL container: not installed:$missing (.ci/run installs them: scripts/install-deps --all)"
-  exit 1
+  fail container "not installed:$missing (.ci/run installs them: scripts/install-deps --all)"
+  finish
 elif [ -n "$missing" ]; then
   echo "SKIP container: not installed:$missing (sudo scripts/install-deps --container)"
-  exit 0
+  finish
 fi
 
 start=$(date +%s)
