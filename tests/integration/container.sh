@@ -48,13 +48,13 @@ if [ "$(id -u)" != 0 ]; then
   echo "SKIP container: needs root (debootstrap, and Podman's containers with a TUN device): sudo $0"
   finish
 elif why=$(scripts/in-place); then
-  echo "SKIP container: no container inside a container (here the tests $why)"
+  echo "SKIP container: no container inside a container (here the tests run in place, ${why#runs in place, })"
   finish
 elif [ -n "$missing" ] && [ "${CI:-}" = true ]; then
   fail container "not installed:$missing (.ci/run installs them: scripts/install-deps --all)"
   finish
 elif [ -n "$missing" ]; then
-  echo "SKIP container: not installed:$missing (sudo scripts/install-deps --container)"
+  echo "SKIP container: not installed:$missing (scripts/install-deps --container)"
   finish
 fi
 

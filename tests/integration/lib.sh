@@ -150,7 +150,7 @@ enter_netns() {
     local netns=(unshare -n --) why
     if why=$("$FAKETCP_ROOT/scripts/in-place"); then
       echo "# $(basename "$0" .sh): $why"
-      netns=()
+      netns=() && export FAKETCP_IN_PLACE=1
     fi
     FAKETCP_IN_NETNS=1 timeout -k 5 "$limit" "${netns[@]}" bash "$0" "$@"
     local rc=$?
@@ -161,6 +161,26 @@ enter_netns() {
   fi
   ip link set lo up
   make_scratch
+}
+
+# netns_sysctl NAME KEY=VALUE...: sets sysctls of the test's namespace
+# (sysctl -w).  In place, in a container, /proc/sys is read-only: there, unless
+# the container was started with these values (--sysctl KEY=VALUE), one SKIP
+# line saying so; elsewhere a failure is a FAIL.  Returns 1 if any is not set.
+netns_sysctl() {
+  local name=$1 kv flags=
+  shift
+  sysctl -q -w "$@" 2>/dev/null && return 0
+  for kv; do
+    [ "$(sysctl -n "${kv%%=*}" 2>/dev/null | tr -s '\t ' '  ')" = "${kv#*=}" ] || flags+=" --sysctl ${kv// /_}"
+  done
+  [ -z "$flags" ] && return 0
+  if [ "${FAKETCP_IN_PLACE:-}" = 1 ]; then
+    echo "SKIP $name: needs sysctl -w $*, and this container's /proc/sys is read-only (start it with$flags, '_' a space)"
+  else
+    fail "$name" "sysctl -w $* failed: $(sysctl -w "$@" 2>&1 >/dev/null | head -n 1)"
+  fi
+  return 1
 }
 
 # make_scratch: the scratch directory $T_DIR, and the cleanup that runs
