@@ -4,7 +4,7 @@
 
 #include "tooling/cmdline.h"
 #include "tooling/tcp_options.h"
-#include "tooling/tundev.h"  // tun_offload, tun_mtu, tun_txqueuelen
+#include "tooling/tundev.h"  // tun_offload, tun_mtu, tun_nonblock, tun_txqueuelen
 
 void speed_options_add(OptionTable* table, SpeedOptions* speed, int more)
 {
@@ -92,6 +92,8 @@ bool tun_speed_setup(int fd, const char* dev, const SpeedOptions& speed)
   if (speed.offload && !tun_offload(fd, dev))  // -K
     return false;
   if (speed.mtu && !tun_mtu(dev, speed.mtu))  // --mtu N
+    return false;
+  if (speed.ack_burst && !tun_nonblock(fd, dev))  // --ack-burst: tun_read_burst
     return false;
   const long kDefaultQueue = 500;  // packets: ip link show tun0 says qlen 500
   const long segment = speed.offload ? 65536 : (speed.mtu ? speed.mtu : 1500) - 40;

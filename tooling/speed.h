@@ -72,8 +72,9 @@ int synack_options(const SpeedOptions& speed, const struct tcphdr* syn, unsigned
 // smaller window, never a wrong one.
 uint16_t window_field(const SpeedOptions& speed, bool syn);
 
-// What -K, --mtu N and --window ask of the tun device once it is up: TUN
-// offload (tun_offload), its MTU (tun_mtu), and a queue that holds the
+// What -K, --mtu N, --ack-burst and --window ask of the tun device once it
+// is up: TUN offload (tun_offload), its MTU (tun_mtu), reads that do not
+// wait (tun_nonblock, for tun_read_burst), and a queue that holds the
 // window (tun_txqueuelen).  tun0's queue is where the kernel keeps what it
 // sends us until we read it: 500 packets by default, 730 KB of 1460-byte
 // segments.  A window is a promise of that much room (RFC 9293 section
