@@ -51,6 +51,11 @@ void speed_options_add(OptionTable* table, SpeedOptions* speed, int more)
                  "RFC 5681 asks; -K does not imply it)",
                  "每批只确认一次：等 tun0 队列中的分节读完后再发一个 ACK，而不是每段一个\n"
                  "（比 RFC 5681 要求的少；-K 不包含此选项）" });
+  if (more & kSpeedQuiet)
+    table->add({ 'q', nullptr, nullptr, OptionType::kFlag, 0, 0, nullptr, nullptr, &speed->quiet,
+                 "quiet: print no line per packet (the article prints two: 'read N\n"
+                 "bytes' and the tcpdump-style line); errors are still printed",
+                 "安静：不为每个包打印行（文章每包打印两行）；错误照常打印" });
 }
 
 int synack_mss(const SpeedOptions& speed)

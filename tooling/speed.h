@@ -9,6 +9,7 @@
 //   ./discardall_fast --mss 1460 --window 256K length 1460, options [mss 1460,nop,wscale 3]
 //   ./discardall_fast -K                       length 64240 (44 x 1460), one read() each
 //   ./discardall_fast --ack-burst              one ACK after several data segments
+//   ./discardall_fast -K --mtu 65535 -q        length 65495, and no line per packet
 #pragma once
 
 #include <stdint.h>
@@ -34,6 +35,7 @@ struct SpeedOptions
   int mtu = 0;             // --mtu N: 0 when not given (tun_mtu, tooling/tundev.h)
   bool offload = false;    // -K: tun_offload, up to 64 KB per read()
   bool ack_burst = false;  // --ack-burst: tun_write_later (tooling/ack_burst.h)
+  bool quiet = false;      // -q: no line per packet (the article prints two)
 };
 
 // Which rows speed_options_add adds beyond --mss, --window and -K.
@@ -42,6 +44,7 @@ enum SpeedRows
   kSpeedBasic = 0,
   kSpeedMtu = 1,        // --mtu N
   kSpeedAckBurst = 2,   // --ack-burst
+  kSpeedQuiet = 4,      // -q
 };
 
 // Adds --mss, --window, -K, and the rows `more` names, filling *speed.
