@@ -2,13 +2,9 @@
 // on this host, from addresses that exist only in this program.
 //
 // Read its source, then run it as:   sudo ./connectmany 192.168.0.1 2007 1000
-// with a server listening on port 2007, e.g. a shell loop in another window:
-//                                    nc -lk 2007    (holds one at a time)
-//                                    make tools && tests/bin/holdserver 2007
-// and count what the server holds:  ss -Htn state established '( sport = :2007 )' | wc -l
-// For a million, see -q and -w in tooling/connectmany_options.h.
+// with a server on that port:        tests/bin/holdserver 2007   (make tools), or nc -lk 2007
+// and count what the server holds:   ss -Htn state established '( sport = :2007 )' | wc -l
 #include "faketcp.h"
-#include "tooling/connectmany_options.h"
 #include "tooling/cmdline.h"
 #include "tooling/tunio.h"
 
@@ -23,34 +19,23 @@
 #include <netinet/in.h>
 
 static const char kAbout[] =
-  "                   IP PORT COUNT\n"
-  "  Plays COUNT TCP clients from 192.168.0.2, .3, ... (source ports 1024..65535\n"
-  "  on each address) that connect to the server at IP:PORT, e.g.\n"
-  "      connectmany 192.168.0.1 2007 1000\n"
-  "  扮演 COUNT 个 TCP 客户端（源地址 192.168.0.2, .3, ...，每个地址用源端口\n"
-  "  1024..65535），连接到 IP:PORT 上的服务器。\n";
+  "  Plays COUNT TCP clients (IP+1:1024, IP+1:1025, ...) that connect to IP:PORT.\n"
+  "  扮演 COUNT 个 TCP 客户端（源为 IP+1:1024、IP+1:1025……）连接 IP:PORT。\n";
 
-// Connection number i (0, 1, 2, ...) comes from the address just above the
-// server's, plus i / kPortsPerAddr, and from source port kFirstPort +
-// i % kPortsPerAddr: 192.168.0.2:1024 ... 192.168.0.2:65535, 192.168.0.3:1024 ...
+// Connection i: from port kFirstPort + i % kPortsPerAddr of address IP + 1 + i / kPortsPerAddr.
 const int kFirstPort = 1024;  // below are the well-known ports; any would do
 const int kPortsPerAddr = 65536 - kFirstPort;
-// How long a SYN waits for its answer before it is sent again, and how many
-// times it is: the article waits forever for one answer.  A server's kernel
-// drops a SYN when its accept queue is full, and a client's kernel sends the
-// SYN again: after RFC 6298's initial RTO, 1 s, then doubling each time (its
-// section 5.5: "set RTO <- RTO * 2 ('back off the timer')"), at most
-// net.ipv4.tcp_syn_retries (6) times.  Our server is on this host and answers
-// in microseconds, so we start at 200 ms (-r MS).  docs/connectmany.md compares.
+// The article waits forever for one answer.  A server drops a SYN when its
+// accept queue is full, and a client's kernel sends it again after 1 s, then
+// twice the last wait (RFC 6298 section 5.5, "back off the timer"), 6 times:
+// we do the same from 200 ms, our server being on this host (docs/connectmany.md).
 int syn_rto_ms = 200;   // -r MS: the first wait; each one after is twice the last
 int syn_retries = 6;    // as net.ipv4.tcp_syn_retries
 long syns_resent = 0;   // how many SYNs went out again, for the summary
 
-// As in discardall, plus the client's side of the handshake: a SYN+ACK (the
-// answer to a SYN of ours) gets the ACK that completes it.  The article
-// passes a flag `passive` for this; the segment itself says which case it
-// is, and a SYN+ACK that a server sends again (because our ACK found its
-// accept queue full) must be acked again, even after connect_many is done.
+// Answers a SYN with SYN+ACK, a FIN with FIN+ACK and data with an ACK, and
+// prints every segment.  The data itself is dropped: acknowledging it is all
+// the sender's kernel needs to free its send queue.
 void tcp_input(int fd, const void* input, const void* payload, int tot_len)
 {
   const struct iphdr* iphdr = static_cast<const struct iphdr*>(input);
@@ -65,8 +50,7 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
   const int tcphdr_len = tcphdr->doff * 4;
   const int payload_len = tcp_seg_len - tcphdr_len;
 
-  if (!quiet)  // -q: no line per packet
-    tcp_print(iphdr, tcphdr, payload_len);
+  tcp_print(iphdr, tcphdr, payload_len);
 
   struct
   {
@@ -92,8 +76,8 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
   bool response = false;
   if (tcphdr->syn)
   {
-    // passive: the other side opens a connection to us, answer SYN+ACK.
-    // Otherwise it answers our SYN (seq 123456): answer with an ACK alone.
+    // passive: someone connects to us.  Else a server answers our SYN 123456
+    // (maybe again: our ACK found its accept queue full), and gets the ACK.
     const bool passive = !tcphdr->ack;
     // We keep no state, so every connection gets the same initial sequence
     // number; a real stack picks an unpredictable one (RFC 6528).
@@ -152,7 +136,6 @@ void tcp_send_syn(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16
 
   out.iphdr.version = IPVERSION;
   out.iphdr.ihl = sizeof out.iphdr / 4;
-  out.iphdr.tos = 0;
   out.iphdr.tot_len = htons(sizeof out);
   out.iphdr.id = htons(55564);       // any value will do: DF forbids fragments
   out.iphdr.frag_off = htons(IP_DF);
@@ -165,7 +148,6 @@ void tcp_send_syn(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16
   out.tcphdr.source = sport;
   out.tcphdr.dest = dport;
   out.tcphdr.seq = htonl(123456);
-  out.tcphdr.ack_seq = 0;
   out.tcphdr.doff = sizeof out.tcphdr / 4;
   out.tcphdr.syn = 1;                // active open
   out.tcphdr.window = htons(4096);
@@ -173,21 +155,23 @@ void tcp_send_syn(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16
   tun_write(fd, &out, sizeof out);
 }
 
-// Reads packets and serves each as the main loop does until one answers a
-// SYN of ours (an RST, or a SYN+ACK acking our 123456); *from gets its
-// addresses and ports, *accepted whether it was the SYN+ACK.  Returns false
-// when none came before deadline (in now_ms()).  A deadline of 0 reads only
-// what is already queued, from a non-blocking fd (connect_window's).  Exits
-// 1 when poll() or read() fails: the tun fd is unusable.
-bool wait_answer(int fd, int64_t deadline, SocketAddr* from, bool* accepted)
+// Plays one client: sends a SYN from saddr:sport to daddr:dport (network
+// byte order), then serves packets as the main loop does until the server
+// answers it, sending the SYN again after rto_ms, twice that, ... (the
+// article takes whatever comes next as the answer).  True on its SYN+ACK,
+// false on its RST or after the last wait.  Exits 1 if poll() or read() fail.
+bool connect_one(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16_t sport,
+                 int rto_ms)
 {
-  for (;;)
+  tcp_send_syn(fd, daddr, dport, saddr, sport);
+  const SocketAddr ours = { daddr, saddr, dport, sport };  // the answer comes this way
+  int64_t deadline = now_ms() + rto_ms;
+  for (int retries = 0;;)
   {
-    // poll() before read(): a read() on the tun fd would wait forever for a
-    // server that never answers.
+    // poll() before read(): a read() would wait forever for a silent server.
     const int64_t left = deadline - now_ms();
     struct pollfd pfd = { fd, POLLIN, 0 };
-    const int ready = deadline == 0 ? 1 : left > 0 ? poll(&pfd, 1, static_cast<int>(left)) : 0;
+    const int ready = left > 0 ? poll(&pfd, 1, static_cast<int>(left)) : 0;
     if (ready < 0 && errno == EINTR)
       continue;
     if (ready < 0)
@@ -196,7 +180,14 @@ bool wait_answer(int fd, int64_t deadline, SocketAddr* from, bool* accepted)
       exit(1);
     }
     if (ready == 0)
-      return false;  // no answer in time
+    {
+      if (retries++ == syn_retries)
+        return false;  // silent after the last retry: the handshake failed
+      tcp_send_syn(fd, daddr, dport, saddr, sport);  // the same SYN again
+      ++syns_resent;
+      deadline = now_ms() + (rto_ms *= 2);  // twice the last wait
+      continue;
+    }
 
     union
     {
@@ -205,97 +196,32 @@ bool wait_answer(int fd, int64_t deadline, SocketAddr* from, bool* accepted)
     };
 
     int nread = tun_read(fd, buf, sizeof buf);
-    if (nread < 0 && deadline == 0 && (errno == EAGAIN || errno == EINTR))
-      return false;  // nothing more queued
     if (nread < 0)
     {
       perror("read from tunnel interface");
       close(fd);
       exit(1);
     }
-    // Served as the main loop serves it: tcp_input sends the ACK of a SYN+ACK.
     if (!ip_input(fd, buf, nread, tcp_input) || iphdr.protocol != IPPROTO_TCP)
       continue;
-    const int iphdr_len = iphdr.ihl * 4;
-    const void* payload = buf + iphdr_len;
-    if (!tcp_check(payload, ntohs(iphdr.tot_len) - iphdr_len))
+    const void* payload = buf + iphdr.ihl * 4;
+    if (!tcp_check(payload, ntohs(iphdr.tot_len) - iphdr.ihl * 4))
       continue;
     const struct tcphdr* tcphdr = static_cast<const struct tcphdr*>(payload);
-    *from = { iphdr.saddr, iphdr.daddr, tcphdr->source, tcphdr->dest };
-    *accepted = tcphdr->syn && tcphdr->ack && ntohl(tcphdr->ack_seq) == 123456 + 1;
-    if (tcphdr->rst || *accepted)  // an RST: refused, nothing listens on that port
-      return true;
+    const SocketAddr from = { iphdr.saddr, iphdr.daddr, tcphdr->source, tcphdr->dest };
+    const bool accepted = tcphdr->syn && tcphdr->ack && ntohl(tcphdr->ack_seq) == 123456 + 1;
+    if (from == ours && (tcphdr->rst || accepted))  // an RST: nothing listens on that port
+      return accepted;
   }
 }
 
-// Waits for the server's answer to the SYN we sent from ours (its four
-// numbers as the answer carries them: the server's address and port first).
-// When none comes within rto_ms, sends the same SYN again and waits twice as
-// long, at most syn_retries times.  Returns true on the server's SYN+ACK
-// (which tcp_input has acked), false on its RST or after the last wait.
-// Exits as wait_answer does.  Packets that are not the answer are served as
-// the main loop serves them, not mistaken for it.
-static bool wait_reply(int fd, const SocketAddr& ours, int rto_ms)
-{
-  for (int retries = 0;; ++retries)
-  {
-    const int64_t deadline = now_ms() + rto_ms;
-    SocketAddr from;
-    bool accepted;
-    while (wait_answer(fd, deadline, &from, &accepted))  // until the deadline
-      if (from == ours)
-        return accepted;
-    if (retries == syn_retries)
-      return false;  // silent after the last retry: the handshake failed
-    tcp_send_syn(fd, ours.saddr, ours.sport, ours.daddr, ours.dport);  // the same SYN again
-    ++syns_resent;
-    rto_ms *= 2;
-  }
-}
-
-// Plays one client: sends a SYN from saddr:sport to daddr:dport (all in
-// network byte order), then waits for the server's answer, sending the SYN
-// again after rto_ms, 2 * rto_ms, ... (wait_reply).  Returns true when the
-// server accepted, false when it refused (RST) or stayed silent.  The article
-// takes whatever packet comes next as the answer.
-bool connect_one(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16_t sport,
-                 int rto_ms)
-{
-  tcp_send_syn(fd, daddr, dport, saddr, sport);
-  return wait_reply(fd, { daddr, saddr, dport, sport }, rto_ms);  // the answer comes this way
-}
-
-// How long a handshake waits in all before it fails: 200 + 400 + ... ms.
-static int64_t syn_waits_ms()
-{
-  return static_cast<int64_t>(syn_rto_ms) * ((2 << syn_retries) - 1);
-}
-
-void no_answer_print(const char* ipstr, int port)
-{
-  fprintf(stderr, "connectmany: no answer from %s:%d: a SYN sent %d times in %.1f s had none;"
-          " is it an address of this host, and does its server accept() (ss -ltn: Recv-Q)?\n",
-          ipstr, port, 1 + syn_retries, syn_waits_ms() / 1000.0);
-}
-
-// The last line connect_many prints.
-void summary_print(long established, long count, int64_t start)
-{
-  progress_clear();  // the summary replaces -q's progress line
-  const double seconds = (now_ms() - start) / 1000.0;
-  printf("established %ld of %ld connections in %.3f s (%.0f conn/s)\n",
-         established, count, seconds, seconds > 0 ? established / seconds : 0.0);
-  printf("resent %ld SYNs that had no answer in time (the first wait %d ms, then twice"
-         " the last, %d times at most)\n", syns_resent, syn_rto_ms, syn_retries);
-}
-
-// Connects COUNT times to ipstr:port, one handshake at a time as the article
-// does, from the source addresses and ports above.  Returns how many
-// handshakes completed.
+// Connects count times to ipstr:port, one handshake at a time as the article
+// does, until one is silent to its last retry.  Returns how many completed.
 int connect_many(int fd, const char* ipstr, int port, int count)
 {
   uint32_t destip;
   inet_pton(AF_INET, ipstr, &destip);  // main has checked the text
+  const int64_t waits_ms = static_cast<int64_t>(syn_rto_ms) * ((2 << syn_retries) - 1);
 
   int established = 0;
   const int64_t start = now_ms();
@@ -306,26 +232,62 @@ int connect_many(int fd, const char* ipstr, int port, int count)
     const int64_t sent = now_ms();
     if (connect_one(fd, destip, htons(port), htonl(srcip), htons(srcport), syn_rto_ms))
       ++established;
-    else if (now_ms() - sent >= syn_waits_ms())  // not refused: silent to its last retry
+    else if (now_ms() - sent >= waits_ms)  // not refused: silent to its last retry
     {
-      no_answer_print(ipstr, port);
+      fprintf(stderr, "connectmany: no answer from %s:%d: a SYN sent %d times in %.1f s had none;"
+              " is it an address of this host, and does its server accept() (ss -ltn: Recv-Q)?\n",
+              ipstr, port, 1 + syn_retries, waits_ms / 1000.0);
       break;
     }
-    progress_print(established, i + 1, count, start);  // -q on a terminal
   }
-  summary_print(established, count, start);
+  const double seconds = (now_ms() - start) / 1000.0;
+  printf("established %d of %d connections in %.3f s (%.0f conn/s)\n",
+         established, count, seconds, seconds > 0 ? established / seconds : 0.0);
+  printf("resent %ld SYNs that had no answer in time (the first wait %d ms, then twice"
+         " the last, %d times at most)\n", syns_resent, syn_rto_ms, syn_retries);
   return established;
+}
+
+// The sources IP+1, IP+2, ... must be hosts of the network hostaddr (ADDR/PREFIX)
+// other than ours, or no answer comes back.  False after saying what is wrong.
+bool sources_fit(const char* hostaddr, const char* ip, int count)
+{
+  uint32_t addr, netmask, destip;
+  if (!parse_cidr(hostaddr, &addr, &netmask) || inet_pton(AF_INET, ip, &destip) != 1)
+    return false;
+  const uint64_t network = ntohl(addr) & ntohl(netmask), host = ntohl(addr);
+  const uint64_t broadcast = network | (~ntohl(netmask) & 0xffffffffu);
+  const uint64_t first = ntohl(destip) + 1ull, last = first + (count - 1) / kPortsPerAddr;
+  if (first > network && last < broadcast && !(first <= host && host <= last))
+    return true;
+  fprintf(stderr, "connectmany: %d connections from source addresses just above %s need %d"
+          " addresses inside %s; connect to an address of that network with fewer"
+          " connections, or choose a larger network with -a\n",
+          count, ip, 1 + (count - 1) / kPortsPerAddr, hostaddr);
+  return false;
 }
 
 int main(int argc, char* argv[])
 {
-  Options opt;
-  const int args = parse_options_or_exit(argc, argv, kUsage, 3, &opt, &kConnectmanyOptions);
-  output_setup();  // how stdout is buffered, and -q's progress line
-
-  const char* ip = argv[args];
-  int port, count;
-  check_args_or_exit(argv + args, opt.hostaddr, kUsage, &port, &count);
+  TunOptions opt;
+  const char* ip = nullptr;
+  int port = 0, count = 0;
+  OptionTable table(kAbout);
+  tun_options_add(&table, &opt);
+  table.add({ 'r', "syn-rto", "MS", OptionType::kInt, 1, 60000, "a SYN's first wait in milliseconds",
+              nullptr, &syn_rto_ms,
+              "a SYN unanswered after MS ms (default 200) is sent again,\n"
+              "then after twice that, ... 6 times at most, as the kernel does\n"
+              "(its first wait is 1 s): docs/connectmany.md",
+              "SYN 在 MS 毫秒（默认 200）内没有回应就重发，之后每次等待加倍，\n"
+              "最多重发 6 次，和内核一样（内核第一次等 1 秒）" });
+  table.add_argument({ "IP", OptionType::kIpv4, 0, 0, "an IPv4 address", nullptr, &ip });
+  table.add_argument({ "PORT", OptionType::kInt, 1, 65535, "a number", nullptr, &port });
+  table.add_argument({ "COUNT", OptionType::kInt, 1, 100000000, "a number", nullptr, &count });
+  table.parse_or_exit(argc, argv);
+  if (!sources_fit(opt.hostaddr, ip, count))
+    exit(2);
+  setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
 
   int fd = tun_alloc(opt.ifname, opt.addr, opt.netmask);
   if (fd < 0)
@@ -335,13 +297,9 @@ int main(int argc, char* argv[])
   }
   printf("allocated tunnel interface %s\n", opt.ifname);
   printf("press enter key to start connecting %s:%d\n", ip, port);
-  fflush(stdout);
   getchar();  // also goes on at end of input: connectmany ... < /dev/null
 
-  // -w N keeps N handshakes in flight; 1 is the article's one at a time.
-  const int established = in_flight > 1 ? connect_window(fd, ip, port, count)
-                                         : connect_many(fd, ip, port, count);
-  exit_if_asked(fd, established == count);  // -x: exit after connecting
+  connect_many(fd, ip, port, count);
 
   // Keep serving: the server may send data, close, or send its SYN+ACK again.
   for (;;)
@@ -352,7 +310,6 @@ int main(int argc, char* argv[])
       struct iphdr iphdr;
     };
 
-    fflush(stdout);  // before waiting: see output_setup
     int nread = tun_read(fd, buf, sizeof buf);
     if (nread < 0)
     {
@@ -360,8 +317,7 @@ int main(int argc, char* argv[])
       close(fd);
       exit(1);
     }
-    if (!quiet)
-      printf("read %d bytes from tunnel interface %s.\n", nread, opt.ifname);
+    printf("read %d bytes from tunnel interface %s.\n", nread, opt.ifname);
 
     ip_input(fd, buf, nread, tcp_input);
   }

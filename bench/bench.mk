@@ -1,4 +1,4 @@
-# make bench: connectmany against a bare loop and the kernel's own client, at
+# make bench: connectmany_window against a bare loop and the kernel's own client, at
 # 10,000, 100,000 and 1,000,000 connections, in a private namespace (root).
 # Prints a table and writes docs/bench/results.md and docs/bench/connections.png.
 #   make bench BENCH_N="10000 100000"     fewer sizes, for a quick look
@@ -28,7 +28,7 @@ bench-throughput: all tools $(THROUGHPUT_TOOLS)
 .PHONY: bench-throughput
 -include $(THROUGHPUT_TOOLS:=.d)
 
-# make bench-overflow: connectmany -x at 1,000,000 connections, one at a time
+# make bench-overflow: connectmany_window -x at 1,000,000 connections, one at a time
 # and 64 in flight, against a holdserver whose accept queues overflow now and
 # then (listen backlog 511, 2 ms per accept), in a private namespace (root):
 # every SYN the server's kernel drops is sent again, and all N get through.

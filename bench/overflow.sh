@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# bench/overflow.sh (make bench-overflow): connectmany against a server
-# that accepts more slowly than the handshakes arrive, so that its accept
-# queues overflow now and then.  The server's kernel then drops the SYN
-# (TcpExtListenOverflows); connectmany sends it again after 200 ms, 400 ms,
+# bench/overflow.sh (make bench-overflow): connectmany_window against a
+# server that accepts more slowly than the handshakes arrive, so that its
+# accept queues overflow now and then.  The server's kernel then drops the
+# SYN (TcpExtListenOverflows); connectmany_window sends it again after 200 ms, 400 ms,
 # ... as a client's kernel does (RFC 6298, tcp_syn_retries), and every
 # connection still gets through.  Prints figures, never PASS/FAIL.
 #
 # In one private network namespace, for N = BENCH_N (1,000,000):
 #   holdserver -r -w W BENCH_SERVER 2007     W workers (SO_REUSEPORT), each
 #                                            with its own accept queue
-#   connectmany -q -x 192.168.0.1 2007 N           one handshake at a time
-#   connectmany -q -x -w 64 192.168.0.1 2007 N     64 in flight
+#   connectmany_window -q -x 192.168.0.1 2007 N           one handshake at a time
+#   connectmany_window -q -x -w 64 192.168.0.1 2007 N     64 in flight
 # BENCH_SERVER is "-l 511 -d 2" by default: a listen backlog of 511 (what
 # Debian's redis asks for) and 2 ms per accept() in each worker, about
 # 35,000 accepts a second in all at N = 1,000,000 (70 workers), a little
-# below the rate at which connectmany completes handshakes on the machine
+# below the rate at which connectmany_window completes handshakes on the machine
 # this was written on.  Writes docs/bench/overflow.md.
 #
 #   sudo make bench-overflow                              the documented run
@@ -29,7 +29,7 @@ OUT=${BENCH_OUT:-docs/bench}
 case $N$REPEAT in ''|*[!0-9]*) echo "make bench-overflow: BENCH_N=$N, BENCH_REPEAT=$REPEAT: expected numbers" >&2; exit 2 ;; esac
 
 . bench/lib.sh
-bench_require bench-overflow iproute2 "$BIN/connectmany" "$BIN/tests/bin/holdserver" ss nstat
+bench_require bench-overflow iproute2 "$BIN/connectmany_window" "$BIN/tests/bin/holdserver" ss nstat
 
 # Everything below runs in a network namespace of its own: tun0, the
 # server, its million sockets and the counters are this run's alone.
@@ -60,9 +60,9 @@ run() {
   local o0 rc est
   o0=$(overflows)
   rm -f "$tmp/fifo"; mkfifo "$tmp/fifo"
-  timeout 1800 "$BIN/connectmany" -q -x "$@" 192.168.0.1 2007 "$N" < "$tmp/fifo" > "$tmp/client" 2>&1 &
+  timeout 1800 "$BIN/connectmany_window" -q -x "$@" 192.168.0.1 2007 "$N" < "$tmp/fifo" > "$tmp/client" 2>&1 &
   client=$!
-  echo > "$tmp/fifo"   # connectmany waits for enter
+  echo > "$tmp/fifo"   # connectmany_window waits for enter
   wait "$client"
   rc=$?
   client=""
@@ -82,8 +82,8 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "faketcp bench-overflow: N=$N, holdserver -r -w $workers $SERVER, $(nproc) CPUs, $(uname -r), load $load0, $(date -u '+%F %H:%M UTC')"
 echo "name|run|client says|server ESTABLISHED|seconds|conn/s|SYNs resent|server ListenOverflows|exit"
 for r in $(seq "$REPEAT"); do
-  run "connectmany" "$r"
-  run "connectmany -w 64" "$r" -w 64
+  run "connectmany_window" "$r"
+  run "connectmany_window -w 64" "$r" -w 64
 done
 
 mkdir -p "$OUT"
@@ -96,7 +96,7 @@ mkdir -p "$OUT"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   awk -F'|' '{ printf "| %s | %d | %d | %d | %.3f | %d | %s | %d | %d |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }' "$runs"
   echo
-  echo "*SYNs resent* is connectmany's own count (its summary); *ListenOverflows* is the server's kernel's"
+  echo "*SYNs resent* is connectmany_window's own count (its summary); *ListenOverflows* is the server's kernel's"
   echo "count of SYNs (and final ACKs) it dropped because an accept queue was full (nstat, this namespace)."
   echo "Exit status 0 under -x means every handshake was answered."
 } > "$OUT/overflow.md"

@@ -6,10 +6,10 @@
 #
 # In one private network namespace, for each N in $BENCH_N:
 #   bare loop         bench/bareloop.cc: SYN, read SYN+ACK, ACK; nothing else
-#   connectmany       -q -x (one handshake at a time, the article's loop)
-#   connectmany -w 64 64 handshakes in flight
+#   connectmany_window        -q -x (one handshake at a time, the article's loop)
+#   connectmany_window -w 64  64 handshakes in flight
 #   kernel connect()  bench/kernelconnect.cc to 127.0.0.1 (stops at the port range)
-#   ... and connectmany twice more with the server's receive path spread
+#   ... and connectmany_window twice more with the server's receive path spread
 #   over both CPUs, flow by flow (RPS), as a server spreads the queues of its
 #   network card over its CPUs: half of the handshakes become a round trip
 #   from one CPU to the other, and both CPUs can run the server's TCP.
@@ -33,7 +33,7 @@ OUT=${BENCH_OUT:-docs/bench}
 
 . bench/lib.sh
 bench_require bench "time gnuplot-nox iproute2" \
-  "$BIN/connectmany" "$BIN/tests/bin/holdserver" "$BUILD/bench/bareloop" "$BUILD/bench/kernelconnect" /usr/bin/time gnuplot ss
+  "$BIN/connectmany_window" "$BIN/tests/bin/holdserver" "$BUILD/bench/bareloop" "$BUILD/bench/kernelconnect" /usr/bin/time gnuplot ss
 
 # Two namespaces, one inside the other, both our own.  The inner one is
 # where everything runs: tun0, the sysctls and a million sockets stay in it;
@@ -81,7 +81,7 @@ slab_bytes() { awk 'NR > 2 { sum += $2 * $4 } END { printf "%.0f\n", sum }' /pro
 sockstat_mem() { awk '/^TCP:/ { print $NF }' /proc/net/sockstat; }   # pages
 established() { ss -Htn state established "( sport = :$1 )" | wc -l; }
 
-# Where things run.  The client (connectmany, the bare loop, the kernel's
+# Where things run.  The client (connectmany_window, the bare loop, the kernel's
 # client) runs on CPU 0 and the server on CPU 1, in every row.  Without RPS
 # the server's TCP stack runs on CPU 0 too, inside the client's write()
 # (that is how tun delivers a packet), so one CPU does nearly all the work.
@@ -135,7 +135,7 @@ runs="$tmp/runs"
 : > "$runs"
 
 # run_tun NAME N RUN RPSMASK PROGRAM ARGS...: a client that makes tun0 and
-# exits after connecting (connectmany -x, bareloop).
+# exits after connecting (connectmany_window -x, bareloop).
 run_tun() {
   local name=$1 n=$2 r=$3 mask=$4; shift 4
   start_server 2007 "$n"
@@ -145,7 +145,7 @@ run_tun() {
   timeout 600 /usr/bin/time -f "%M" -o "$tmp/rss" "${client_cpu[@]}" "$@" 192.168.0.1 2007 "$n" \
     < "$tmp/fifo" > "$tmp/client" 2>&1 &
   client=$!
-  exec 3> "$tmp/fifo"   # connectmany waits for enter: set up RPS meanwhile
+  exec 3> "$tmp/fifo"   # connectmany_window waits for enter: set up RPS meanwhile
   for _ in $(seq 100); do [ -e /sys/class/net/tun0 ] && break; sleep 0.02; done
   if [ "$mask" != 0 ] && [ -e /sys/class/net/tun0/queues/rx-0/rps_cpus ]; then
     echo "$mask" > /sys/class/net/tun0/queues/rx-0/rps_cpus
@@ -211,12 +211,12 @@ for n in $SIZES; do
   # a minute slows one run of every row, not every run of one row.
   for r in $(seq "$REPEAT"); do
     run_tun "bare loop" "$n" "$r" 0 "$BUILD/bench/bareloop"
-    run_tun "connectmany" "$n" "$r" 0 "$BIN/connectmany" -q -x
-    run_tun "connectmany -w 64" "$n" "$r" 0 "$BIN/connectmany" -q -x -w 64
+    run_tun "connectmany_window" "$n" "$r" 0 "$BIN/connectmany_window" -q -x
+    run_tun "connectmany_window -w 64" "$n" "$r" 0 "$BIN/connectmany_window" -q -x -w 64
     run_kernel "$n" "$r"
     if [ "$(nproc)" -ge 2 ]; then
-      run_tun "connectmany, RPS" "$n" "$r" 3 "$BIN/connectmany" -q -x
-      run_tun "connectmany -w 64, RPS" "$n" "$r" 3 "$BIN/connectmany" -q -x -w 64
+      run_tun "connectmany_window, RPS" "$n" "$r" 3 "$BIN/connectmany_window" -q -x
+      run_tun "connectmany_window -w 64, RPS" "$n" "$r" 3 "$BIN/connectmany_window" -q -x -w 64
     fi
   done
 done
@@ -234,7 +234,7 @@ awk -F'|' -v OFS='|' '
     if ($4 < cl[key]) cl[key] = $4; if ($5 < sv[key]) sv[key] = $5; if ($8 > rss[key]) rss[key] = $8 }
   END { for (i = 1; i <= n; i++) { k = order[i]; split(best[k], f, "|")
           print f[1], f[2], f[3], cl[k], sv[k], f[6], f[7], rss[k], f[9], f[10], lo[k], hi[k] } }' "$runs" > "$rows"
-for name in "bare loop" "connectmany" "connectmany -w 64" "kernel connect()" "connectmany, RPS" "connectmany -w 64, RPS"; do
+for name in "bare loop" "connectmany_window" "connectmany_window -w 64" "kernel connect()" "connectmany_window, RPS" "connectmany_window -w 64, RPS"; do
   for n in $SIZES; do
     r=$(awk -F'|' -v name="$name" -v n="$n" '$1 == name && $2 == n { print $3 }' "$rows")
     [ -n "$r" ] && [ -f "$tmp/series.$name.$n.$r" ] && cp "$tmp/series.$name.$n.$r" "$tmp/series.$name.$n"
@@ -260,17 +260,17 @@ mkdir -p "$OUT"
   echo
   for n in $SIZES; do
     echo "- N = $n:"
-    echo "  - connectmany time / bare loop time = $(ratio "$(get connectmany "$n" 6)" "$(get "bare loop" "$n" 6)")"
-    echo "  - -w 64 rate / one-at-a-time rate: $(ratio "$(get "connectmany -w 64" "$n" 7)" "$(get connectmany "$n" 7)") with both ends on one CPU," \
-         "$(ratio "$(get "connectmany -w 64, RPS" "$n" 7)" "$(get "connectmany, RPS" "$n" 7)") with the server's stack on both CPUs (RPS);" \
-         "each at its best placement: $(ratio "$(best "connectmany -w 64" "$n")" "$(best connectmany "$n")")"
-    echo "  - rate / kernel client's rate: one at a time $(ratio "$(best connectmany "$n")" "$(get "kernel connect()" "$n" 7)")," \
-         "-w 64 $(ratio "$(best "connectmany -w 64" "$n")" "$(get "kernel connect()" "$n" 7)")"
+    echo "  - connectmany_window time / bare loop time = $(ratio "$(get connectmany_window "$n" 6)" "$(get "bare loop" "$n" 6)")"
+    echo "  - -w 64 rate / one-at-a-time rate: $(ratio "$(get "connectmany_window -w 64" "$n" 7)" "$(get connectmany_window "$n" 7)") with both ends on one CPU," \
+         "$(ratio "$(get "connectmany_window -w 64, RPS" "$n" 7)" "$(get "connectmany_window, RPS" "$n" 7)") with the server's stack on both CPUs (RPS);" \
+         "each at its best placement: $(ratio "$(best "connectmany_window -w 64" "$n")" "$(best connectmany_window "$n")")"
+    echo "  - rate / kernel client's rate: one at a time $(ratio "$(best connectmany_window "$n")" "$(get "kernel connect()" "$n" 7)")," \
+         "-w 64 $(ratio "$(best "connectmany_window -w 64" "$n")" "$(get "kernel connect()" "$n" 7)")"
     if [ -s "$tmp/stop.$n" ]; then
       echo "  - the kernel client stopped at $(cat "$tmp/stop.$n") connections: connect() found no free port"
     fi
   done
-  echo "- largest peak RSS of connectmany in any run: $(awk -F'|' '$1 ~ /^connectmany/ && $8 > m { m = $8 } END { print m }' "$rows") KiB"
+  echo "- largest peak RSS of connectmany_window in any run: $(awk -F'|' '$1 ~ /^connectmany/ && $8 > m { m = $8 } END { print m }' "$rows") KiB"
   echo
   echo "The kernel client's slab figure counts both ends of each connection (client and server are in this kernel);"
   echo "the others count the server's end only.  sockstat mem (pages of socket buffers, a counter global"
@@ -288,10 +288,10 @@ cat "$OUT/results.md"
 big=$(echo $SIZES | tr ' ' '\n' | sort -n | tail -n 1)
 plot=()
 add() { [ -s "$tmp/series.$1.$big" ] && plot+=("'$tmp/series.$1.$big' using 1:2 with linespoints pt 7 ps 0.4 title '$2'"); }
-add "connectmany" "connectmany (one at a time)"
-add "connectmany -w 64" "connectmany -w 64"
-add "connectmany, RPS" "connectmany, RPS over both CPUs"
-add "connectmany -w 64, RPS" "connectmany -w 64, RPS over both CPUs"
+add "connectmany_window" "connectmany_window (one at a time)"
+add "connectmany_window -w 64" "connectmany_window -w 64"
+add "connectmany_window, RPS" "connectmany_window, RPS over both CPUs"
+add "connectmany_window -w 64, RPS" "connectmany_window -w 64, RPS over both CPUs"
 add "bare loop" "bare loop"
 add "kernel connect()" "kernel connect()"
 if [ ${#plot[@]} -gt 0 ]; then

@@ -77,7 +77,7 @@ fi
 # ------------------------------------------------------------ all blocks
 require_root docs_run
 require_tools docs_run nc ping tcpdump ss timeout
-require_built docs_run "$FAKETCP_BIN"/{icmpecho,rejectall,acceptall,discardall,connectmany,echoall} "$FAKETCP_BIN/tests/bin/holdserver"
+require_built docs_run $(for p in $(scripts/steps --all); do echo "$FAKETCP_BIN/$p"; done) "$FAKETCP_BIN/tests/bin/holdserver"
 # The scratch directory is outside /tmp: each block mounts a /tmp of its own.
 T_DIR=$(mktemp -d /var/tmp/faketcp-docs.XXXXXX)
 trap cleanup EXIT

@@ -1,10 +1,11 @@
 // connect_one_fuzzer.cc - connectmany's connect_one against fuzzed answers.
 //
 // connect_one writes a SYN to its fd, then reads packets until the server's
-// SYN+ACK, an RST, or its timeout of silence.  Here its fd is one end of a
-// datagram socketpair whose other end already holds the fuzzed datagrams
-// (see fuzz_common.h for the format), followed by a sentinel RST that ends
-// the handshake, so it never waits for the timeout to pass.  Every packet it
+// SYN+ACK or RST, or until its last wait runs out (it sends the SYN again
+// after 1 s here, then 2 s, ...).  Here its fd is one end of a datagram
+// socketpair whose other end already holds the fuzzed datagrams (see
+// fuzz_common.h for the format), followed by a sentinel RST that ends the
+// handshake, so it never waits for a timeout to pass.  Every packet it
 // wrote, SYN included, is then read back and checked.
 #include "tests/fuzz/fuzz_common.h"
 
@@ -13,7 +14,7 @@
 
 // Lives in connectmany.cc, beside its main().
 bool connect_one(int fd, uint32_t daddr, uint16_t dport, uint32_t saddr, uint16_t sport,
-                 int timeout_ms);
+                 int rto_ms);
 
 static fuzz::Tun tun;
 
