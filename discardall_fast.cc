@@ -4,6 +4,7 @@
 //   --mss N, --window BYTES   bigger segments, more of them in flight (SYN+ACK options)
 //   --mtu N, -K               bigger reads: a jumbo MTU, or TUN offload (64 KB a read)
 //   --ack-burst               one ACK per burst of segments, not one per segment
+//   -q                        no line per packet
 // With no option its packets are the article's, byte for byte.
 //
 // Read its source, then run it as:   sudo ./discardall_fast -K
@@ -29,8 +30,8 @@ static const char kAbout[] =
   "  options that take one stream near the kernel's own speed (docs/faster.md).\n"
   "  同 discardall，另有让单条流接近内核自身速度的选项（见 docs/faster.md）。\n";
 
-// --mss, --window, --mtu, -K and --ack-burst, as main read them: what our
-// SYN+ACK announces, the window we offer, and how we read and write.  Not
+// --mss, --window, --mtu, -K, --ack-burst and -q, as main read them: what
+// our SYN+ACK announces, the window we offer, and how we read and write.  Not
 // static: a unit test sets it as main would (tests/support/speed_options_set.h).
 SpeedOptions speed;
 
@@ -51,7 +52,8 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
   const int tcphdr_len = tcphdr->doff * 4;
   const int payload_len = tcp_seg_len - tcphdr_len;
 
-  tcp_print(iphdr, tcphdr, payload_len);
+  if (!speed.quiet)  // -q: no line per packet (docs/faster.md)
+    tcp_print(iphdr, tcphdr, payload_len);
 
   union
   {
@@ -129,7 +131,7 @@ int main(int argc, char* argv[])
   TunOptions opt;
   OptionTable table(kAbout);
   tun_options_add(&table, &opt);
-  speed_options_add(&table, &speed, kSpeedMtu | kSpeedAckBurst);
+  speed_options_add(&table, &speed, kSpeedMtu | kSpeedAckBurst | kSpeedQuiet);
   table.parse_or_exit(argc, argv);
   setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
   if (speed.ack_burst)
@@ -161,7 +163,8 @@ int main(int argc, char* argv[])
       close(fd);
       exit(1);
     }
-    printf("read %d bytes from tunnel interface %s.\n", nread, opt.ifname);
+    if (!speed.quiet)
+      printf("read %d bytes from tunnel interface %s.\n", nread, opt.ifname);
 
     ip_input(fd, buf, nread, tcp_input);
   }

@@ -261,7 +261,7 @@ fi
 # ------------------------------------------------------------ outside
 
 for tool in tcpdump nc ping ss; do
-  command -v $tool > /dev/null || { echo "capture: $tool is missing (sudo scripts/install-deps)" >&2; exit 1; }
+  command -v $tool > /dev/null || { echo "capture: $tool is missing (scripts/install-deps)" >&2; exit 1; }
 done
 for p in "${STEPS[@]}" tests/bin/holdserver tests/bin/tcpsend; do
   [ -x "$BIN/$p" ] || { echo "capture: $BIN/$p is missing: run 'make && make tools' first" >&2; exit 1; }

@@ -205,10 +205,10 @@ TEST_CASE("tun_read_burst writes the kept ACKs when nothing waits to be read, no
   wire.deliver(segment);
   unsigned char buf[2048];
   // A segment waits: it is read, the ACK still kept.
-  CHECK(tun_read_burst(wire.fd, buf, sizeof buf) == static_cast<int>(segment.size()));
+  CHECK(tun_read_burst(wire.fd, buf, sizeof buf, 0) == static_cast<int>(segment.size()));
   CHECK(said(wire.written()) == "nothing");
   // Then the queue is empty: the ACK goes before the read.
-  CHECK(tun_read_burst(wire.fd, buf, sizeof buf) < 0);  // EAGAIN: nothing queued
+  CHECK(tun_read_burst(wire.fd, buf, sizeof buf, 0) < 0);  // EAGAIN: nothing queued
   CHECK(all_written(wire) == std::vector<std::string>{ "port 9 ack 1461" });
 }
 
@@ -233,9 +233,9 @@ TEST_CASE("tun_buffer_console: the console lines wait like the ACKs, and go when
   const Bytes segment = tcp_packet(40000, 0, TH_ACK | TH_PUSH, 100);
   wire.deliver(segment);
   unsigned char buf[2048];
-  const int first = tun_read_burst(wire.fd, buf, sizeof buf);  // a segment waited: the line too
+  const int first = tun_read_burst(wire.fd, buf, sizeof buf, 0);  // a segment waited: the line too
   const std::string before = shown();
-  const int second = tun_read_burst(wire.fd, buf, sizeof buf);  // nothing waits: the line goes
+  const int second = tun_read_burst(wire.fd, buf, sizeof buf, 0);  // nothing waits: the line goes
   const std::string after = shown();
   fflush(stdout);
   setvbuf(stdout, nullptr, _IOLBF, 0);

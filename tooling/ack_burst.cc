@@ -3,10 +3,10 @@
 
 #include "tooling/tunio.h"  // tun_read, tun_write
 
+#include <errno.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdio_ext.h>  // __fpending: bytes a stdio buffer holds
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -104,21 +104,19 @@ void tun_buffer_console()
   console_buffered = true;
 }
 
-int tun_read_burst(int fd, void* buf, int size)
+int tun_read_burst(int fd, void* buf, int size, int wait_ms)
 {
-  if (npending > 0 || (console_buffered && __fpending(stdout) > 0))
-  {
-    // --ack-burst: the burst ends when nothing more waits in tun0's queue;
-    // its ACKs go before read() blocks, and so do the console lines that
-    // tun_buffer_console keeps.  When poll fails, they go too: an ACK or a
-    // line a little early is harmless, one held while we block is not.
-    struct pollfd pfd = { fd, POLLIN, 0 };
-    if (poll(&pfd, 1, 0) <= 0)
-    {
-      fflush(stdout);
-      tun_flush();
-    }
-  }
+  int nread = tun_read(fd, buf, size);
+  if (nread >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+    return nread;
+  // --ack-burst: the burst ends when nothing more waits in tun0's queue;
+  // its ACKs go before we wait, and so do the console lines that
+  // tun_buffer_console keeps.
+  if (console_buffered)
+    fflush(stdout);
+  tun_flush();
+  struct pollfd pfd = { fd, POLLIN, 0 };
+  if (poll(&pfd, 1, wait_ms) < 0)
+    return -1;  // errno says why (EINTR: a signal came)
   return tun_read(fd, buf, size);
 }
-

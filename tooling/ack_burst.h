@@ -39,8 +39,13 @@ void tun_buffer_console();
 // failed.
 bool tun_flush();
 
-// tun_read for --ack-burst: when ACKs or console lines are kept and nothing
-// waits in tun0's queue (poll), writes them first, then reads.  Returns what
-// read() returned.
-int tun_read_burst(int fd, void* buf, int size);
-
+// tun_read for --ack-burst, on a non-blocking tun fd (tun_nonblock,
+// tooling/tundev.h; tun_speed_setup sets it for --ack-burst): reads the next
+// packet; when none waits (read() says EAGAIN), the burst is over: writes
+// the kept ACKs and console lines, then waits in poll() up to `wait_ms`
+// (-1: as long as it takes) and reads again.  So a burst of segments costs
+// one read() each and one more that finds the queue empty; asking poll()
+// before every read() would cost a system call a segment.  Returns what
+// the last read() returned: -1 with errno EAGAIN when nothing came within
+// `wait_ms`.
+int tun_read_burst(int fd, void* buf, int size, int wait_ms = -1);

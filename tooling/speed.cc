@@ -4,7 +4,7 @@
 
 #include "tooling/cmdline.h"
 #include "tooling/tcp_options.h"
-#include "tooling/tundev.h"  // tun_offload, tun_mtu, tun_txqueuelen
+#include "tooling/tundev.h"  // tun_offload, tun_mtu, tun_nonblock, tun_txqueuelen
 
 void speed_options_add(OptionTable* table, SpeedOptions* speed, int more)
 {
@@ -51,6 +51,11 @@ void speed_options_add(OptionTable* table, SpeedOptions* speed, int more)
                  "RFC 5681 asks; -K does not imply it)",
                  "每批只确认一次：等 tun0 队列中的分节读完后再发一个 ACK，而不是每段一个\n"
                  "（比 RFC 5681 要求的少；-K 不包含此选项）" });
+  if (more & kSpeedQuiet)
+    table->add({ 'q', nullptr, nullptr, OptionType::kFlag, 0, 0, nullptr, nullptr, &speed->quiet,
+                 "quiet: print no line per packet (the article prints two: 'read N\n"
+                 "bytes' and the tcpdump-style line); errors are still printed",
+                 "安静：不为每个包打印行（文章每包打印两行）；错误照常打印" });
 }
 
 int synack_mss(const SpeedOptions& speed)
@@ -92,6 +97,8 @@ bool tun_speed_setup(int fd, const char* dev, const SpeedOptions& speed)
   if (speed.offload && !tun_offload(fd, dev))  // -K
     return false;
   if (speed.mtu && !tun_mtu(dev, speed.mtu))  // --mtu N
+    return false;
+  if (speed.ack_burst && !tun_nonblock(fd, dev))  // --ack-burst: tun_read_burst
     return false;
   const long kDefaultQueue = 500;  // packets: ip link show tun0 says qlen 500
   const long segment = speed.offload ? 65536 : (speed.mtu ? speed.mtu : 1500) - 40;

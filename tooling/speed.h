@@ -9,6 +9,7 @@
 //   ./discardall_fast --mss 1460 --window 256K length 1460, options [mss 1460,nop,wscale 3]
 //   ./discardall_fast -K                       length 64240 (44 x 1460), one read() each
 //   ./discardall_fast --ack-burst              one ACK after several data segments
+//   ./discardall_fast -K --mtu 65535 -q        length 65495, and no line per packet
 #pragma once
 
 #include <stdint.h>
@@ -34,6 +35,7 @@ struct SpeedOptions
   int mtu = 0;             // --mtu N: 0 when not given (tun_mtu, tooling/tundev.h)
   bool offload = false;    // -K: tun_offload, up to 64 KB per read()
   bool ack_burst = false;  // --ack-burst: tun_write_later (tooling/ack_burst.h)
+  bool quiet = false;      // -q: no line per packet (the article prints two)
 };
 
 // Which rows speed_options_add adds beyond --mss, --window and -K.
@@ -42,6 +44,7 @@ enum SpeedRows
   kSpeedBasic = 0,
   kSpeedMtu = 1,        // --mtu N
   kSpeedAckBurst = 2,   // --ack-burst
+  kSpeedQuiet = 4,      // -q
 };
 
 // Adds --mss, --window, -K, and the rows `more` names, filling *speed.
@@ -72,8 +75,9 @@ int synack_options(const SpeedOptions& speed, const struct tcphdr* syn, unsigned
 // smaller window, never a wrong one.
 uint16_t window_field(const SpeedOptions& speed, bool syn);
 
-// What -K, --mtu N and --window ask of the tun device once it is up: TUN
-// offload (tun_offload), its MTU (tun_mtu), and a queue that holds the
+// What -K, --mtu N, --ack-burst and --window ask of the tun device once it
+// is up: TUN offload (tun_offload), its MTU (tun_mtu), reads that do not
+// wait (tun_nonblock, for tun_read_burst), and a queue that holds the
 // window (tun_txqueuelen).  tun0's queue is where the kernel keeps what it
 // sends us until we read it: 500 packets by default, 730 KB of 1460-byte
 // segments.  A window is a promise of that much room (RFC 9293 section

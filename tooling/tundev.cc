@@ -2,6 +2,7 @@
 #include "tooling/tundev.h"
 
 #include <errno.h>  // program_invocation_short_name
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -22,6 +23,18 @@ bool tun_offload(int fd, const char* dev)
   {
     fprintf(stderr, "%s: ioctl TUNSETOFFLOAD on %s: %s (-K needs a Linux tun driver with"
             " offload, 2.6.27 or later; run without -K)\n",
+            program_invocation_short_name, dev, strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+bool tun_nonblock(int fd, const char* dev)
+{
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+  {
+    fprintf(stderr, "%s: fcntl O_NONBLOCK on %s: %s (run without --ack-burst)\n",
             program_invocation_short_name, dev, strerror(errno));
     return false;
   }

@@ -15,6 +15,12 @@ bool tun_txqueuelen(const char* dev, int packets);
 // Returns false after printing why when the kernel refuses.
 bool tun_offload(int fd, const char* dev);
 
+// --ack-burst: fcntl(fd, F_SETFL, O_NONBLOCK), so that a read() of an empty
+// queue returns EAGAIN instead of waiting: how tun_read_burst
+// (tooling/ack_burst.h) learns that a burst is over.  A write() into tun0
+// never waits either way.  Returns false after printing why when fcntl fails.
+bool tun_nonblock(int fd, const char* dev);
+
 // --mtu N: ip link set DEV mtu N (SIOCSIFMTU).  The kernel then sends
 // segments of up to N - 40 bytes to a peer whose MSS allows them, with their
 // checksums complete, as over a link with jumbo frames (docs/faster.md).

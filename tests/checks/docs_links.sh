@@ -22,6 +22,9 @@
 # Prints PASS/FAIL lines (see tests/run) and exits 1 if anything failed.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+# The anchors of Chinese headings drop full-width punctuation, character by
+# character: a UTF-8 locale, also where none is set (a fresh container).
+export LC_ALL=C.UTF-8
 
 failed=0
 fail() { echo "FAIL $*"; failed=1; }

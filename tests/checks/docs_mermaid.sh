@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # docs_mermaid: every ```mermaid block of README.md, docs/ and docs/zh/ goes
 # through Mermaid's own renderer, mmdc (npm's @mermaid-js/mermaid-cli, with
-# Debian's chromium: sudo scripts/install-deps --docs), as GitHub would draw
+# Debian's chromium: scripts/install-deps --docs), as GitHub would draw
 # it.  A block that does not render fails with its page, line and mmdc's
 # reason.  Without mmdc or chromium: SKIP, with the command that installs them.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
-skip() { echo "SKIP docs_mermaid: $1 (sudo scripts/install-deps --docs)"; exit 0; }
+skip() { echo "SKIP docs_mermaid: $1 (scripts/install-deps --docs)"; exit 0; }
 command -v mmdc >/dev/null || skip "mmdc (Mermaid's renderer) is not installed"
 browser=$(command -v chromium || command -v chromium-browser) || skip "chromium is not installed"
 

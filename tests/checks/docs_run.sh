@@ -76,6 +76,7 @@ fi
 
 # ------------------------------------------------------------ all blocks
 require_root docs_run
+require_own_netns docs_run   # a namespace for each block, which a container refuses
 require_tools docs_run nc ping tcpdump ss timeout
 require_built docs_run $(for p in $(scripts/steps --all); do echo "$FAKETCP_BIN/$p"; done) "$FAKETCP_BIN/tests/bin/holdserver"
 # The scratch directory is outside /tmp: each block mounts a /tmp of its own.

@@ -9,7 +9,9 @@
 #   DOCTOR_PROC_SYS       a fake /proc/sys (the user namespace sysctls)
 #   DOCTOR_PROC_VERSION   a fake /proc/version (WSL1, WSL2)
 #   DOCTOR_TUN            a missing or mode 000 /dev/net/tun
-#   DOCTOR_ROOT           a root with or without /.dockerenv
+#   DOCTOR_ROOT           a root with or without /.dockerenv (this machine may
+#                         have one: a test of a host gives a root without)
+#   setpriv               root without CAP_NET_ADMIN or CAP_NET_RAW, or a user
 #
 # A leftover tun0 and a route over 192.168.0.0/24 are made for real, in a
 # network namespace of this test's own (unshare -n, or -rn as a user); the
@@ -121,11 +123,19 @@ expect_ok "WSL2 is a Linux kernel" "kernel: 5.15.153.1-microsoft-standard-WSL2, 
 mkdir -p "$T/host" "$T/docker"
 touch "$T/docker/.dockerenv"
 if [ "$(id -u)" = 0 ] && setpriv --bounding-set=-net_admin true 2> /dev/null; then
-  run setpriv --bounding-set=-net_admin scripts/doctor
+  run setpriv --bounding-set=-net_admin env DOCTOR_ROOT="$T/host" scripts/doctor
   expect "root without CAP_NET_ADMIN names the container's flags" \
          "FAIL privileges: root but no CAP_NET_ADMIN" "--cap-add=NET_ADMIN --device=/dev/net/tun"
+  run setpriv --bounding-set=-net_admin env DOCTOR_ROOT="$T/docker" scripts/doctor
+  expect "root without CAP_NET_ADMIN in a container: started without --cap-add=NET_ADMIN, start it again with it" \
+         "FAIL privileges: root but no CAP_NET_ADMIN: this docker container was started without --cap-add=NET_ADMIN" "start it again with --cap-add=NET_ADMIN"
+  # Podman gives a container no CAP_NET_RAW, which tcpdump needs; Docker does.
+  mkdir -p "$T/podman/run" && touch "$T/podman/run/.containerenv"
+  run setpriv --bounding-set=-net_raw env DOCTOR_ROOT="$T/podman" scripts/doctor
+  expect "no CAP_NET_RAW in a container (Podman's default) names --cap-add=NET_RAW" \
+         "warn privileges: no CAP_NET_RAW: tcpdump cannot capture" "--cap-add=NET_RAW" "$base"
 else
-  skip "root without CAP_NET_ADMIN: needs root and setpriv"
+  skip "root without CAP_NET_ADMIN or CAP_NET_RAW: needs root and setpriv"
 fi
 
 # ---------------------------------------------------------------- /dev/net/tun
@@ -144,8 +154,10 @@ done
 touch "$T/tun000" "$T/tun666"
 chmod 000 "$T/tun000"
 chmod 666 "$T/tun666"
-run env DOCTOR_TUN="$T/tun000" scripts/doctor
+run env DOCTOR_TUN="$T/tun000" DOCTOR_ROOT="$T/host" scripts/doctor
 expect "a /dev/net/tun no user may open names chmod 0666" "FAIL $T/tun000: an ordinary user cannot open it" "sudo chmod 0666 $T/tun000"
+run env DOCTOR_TUN="$T/tun000" DOCTOR_ROOT="$T/podman" scripts/doctor
+expect_ok "in a container, a /dev/net/tun for root alone (--device gives 0600) is ok" "$T/tun000: present, root's alone as this podman container got it"
 run env DOCTOR_TUN="$T/tun666" scripts/doctor
 expect_ok "a /dev/net/tun of mode 0666 is ok" "$T/tun666: present, an ordinary user may open it"
 
@@ -171,12 +183,20 @@ run env PATH="$nouserns:$PATH" DOCTOR_PROC_SYS="$(sysctls kernel/apparmor_restri
 expect "Ubuntu's AppArmor restriction names its sysctl" \
        "FAIL user namespaces: AppArmor" "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0" "$base"
 run env PATH="$nouserns:$PATH" DOCTOR_PROC_SYS="$(sysctls)" DOCTOR_ROOT="$T/docker" scripts/doctor
-expect "a failing unshare in a container says: as root in it" "FAIL user namespaces: 'unshare -rn' fails in this docker" "run the steps as root in the container"
+if [ "$(id -u)" = 0 ]; then
+  expect_ok "a failing unshare in a container, as root with CAP_NET_ADMIN: the steps run in place" \
+            "user namespaces: refused in this docker container (unshare: write failed /proc/self/uid_map: Operation not permitted): scripts/netns, make demo and the tests run in place"
+fi
+if [ "$(id -u)" != 0 ] || setpriv --reuid=65534 true 2> /dev/null; then
+  as_nobody=(); [ "$(id -u)" = 0 ] && as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  run "${as_nobody[@]}" env PATH="$nouserns:$PATH" DOCTOR_PROC_SYS="$(sysctls)" DOCTOR_ROOT="$T/docker" scripts/doctor
+  expect "a failing unshare in a container, as a user, says: as root in it" "FAIL user namespaces: 'unshare -rn' fails in this docker" "run the steps as root in the container"
+fi
 run env PATH="$nouserns:$PATH" DOCTOR_PROC_SYS="$(sysctls)" DOCTOR_ROOT="$T/host" scripts/doctor
 expect "a failing unshare elsewhere shows its error" \
        "FAIL user namespaces: 'unshare -rn' fails (unshare: write failed /proc/self/uid_map" "ask the admin"
 run env DOCTOR_PROC_SYS="$(sysctls kernel/apparmor_restrict_unprivileged_userns=1)" scripts/doctor
-if grep -q "^ok   user namespaces:" <<< "$base_out"; then
+if grep -q "^ok   user namespaces: an ordinary user may run" <<< "$base_out"; then
   expect_ok "the AppArmor sysctl alone does not fail a working unshare" "user namespaces:"
 else
   skip "the AppArmor sysctl alone: user namespaces do not work here"
@@ -184,7 +204,9 @@ fi
 
 # ---------------------------------------------------------------- routes, tun0
 # In a network namespace of our own: real routes, a real tun0.
-if [ "$(id -u)" = 0 ]; then ns="unshare -n"; elif unshare -rn true 2> /dev/null; then ns="unshare -rn"; else ns=""; fi
+if [ "$(id -u)" = 0 ] && unshare -n true 2> /dev/null; then ns="unshare -n"
+elif unshare -rn true 2> /dev/null; then ns="unshare -rn"
+else ns=""; fi   # in a container that runs the tests in place, say (scripts/in-place)
 in_netns() { run timeout 30 $ns bash -c "ip link set lo up && $1"; }
 if [ -z "$ns" ]; then
   skip "routes: no network namespace can be made here (not root, no user namespaces)"

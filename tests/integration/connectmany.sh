@@ -26,7 +26,7 @@ name="connectmany 192.168.0.1 2007 $n"
 
 # Room for many half-open and unaccepted connections; both settings belong
 # to this namespace only.
-sysctl -q -w net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
+netns_sysctl "$name" net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535 || finish
 
 # The server first, so the first SYN finds it.  Each worker may hold at
 # most its open-file limit (20,000 here), so 8 workers for 70000.

@@ -30,7 +30,7 @@ enter_netns 300 "$@"
 # connectmany counts it (docs/connectmany.md: the case no client can mend;
 # 29 of 10,000 with -w 64 in one CI run).  Without them the kernel drops
 # the SYN, and resending it is what this test is about.
-sysctl -q -w net.ipv4.tcp_syncookies=0
+netns_sysctl connectmany_overflow net.ipv4.tcp_syncookies=0 || finish
 
 info() { echo "    $1"; }
 established() { ss -Htn state established '( sport = :2007 )' | wc -l; }

@@ -18,7 +18,7 @@ enter_netns 300 "$@"
 
 # A full accept queue drops SYNs (see docs/bench.md); the server keeps up,
 # but make sure a slow moment of a shared machine cannot fail the count.
-sysctl -qw net.core.somaxconn=65536 net.ipv4.tcp_max_syn_backlog=65536
+netns_sysctl connectmany_scale net.core.somaxconn=65536 net.ipv4.tcp_max_syn_backlog=65536 || finish
 
 established() { ss -Htn state established "( sport = :2007 $1)" | wc -l; }
 

@@ -63,28 +63,29 @@ fi
 #    belongs to this namespace alone; the kernel would otherwise grow it to
 #    6 MiB); the client resumes reading (SIGUSR1) once echoall has printed a
 #    segment with "win 0".
-rmem=$(cat /proc/sys/net/ipv4/tcp_rmem)
-echo "4096 65536 65536" > /proc/sys/net/ipv4/tcp_rmem
-r0=$(retrans) z0=$(grep -c 'win 0,' "$PROG_LOG")
-zero_window_seen() { [ "$(grep -c 'win 0,' "$PROG_LOG")" -gt "$z0" ]; }
-start=$(now)
-"$TOOLS/echoclient" -p -s 4194304 -t 90 192.168.0.2 7 > "$T_DIR/paused.out" 2>&1 &
-client=$!
-wait_for 30 zero_window_seen
-zero_in_pause=$(( $(grep -c 'win 0,' "$PROG_LOG") - z0 ))
-kill -USR1 "$client" 2>/dev/null
-wait "$client"
-rc=$?
-end=$(now)
-echo "$rmem" > /proc/sys/net/ipv4/tcp_rmem
-r1=$(retrans)
-if [ "$zero_in_pause" -eq 0 ]; then
-  fail "echoall: a client that pauses reading" "no segment with win 0 within 30 s of writing without reading" "$PROG_LOG"
-elif [ "$rc" != 0 ]; then
-  fail "echoall: a client that pauses reading" "echoclient -p exited $rc: $(cat "$T_DIR/paused.out")"
-else
-  pass "echoall: a client that pauses reading: its window falls to 0 (win 0 in $zero_in_pause of its segments), then its 4 MB come back equal ($(cat "$T_DIR/paused.out"))"
-  [ -n "$r0" ] && [ -n "$r1" ] && info "the kernel retransmitted $((r1 - r0)) segments meanwhile ($(seconds "$start" "$end") s)"
+rmem=$(sysctl -n net.ipv4.tcp_rmem | tr -s '\t ' '  ')
+if netns_sysctl "echoall: a client that pauses reading" "net.ipv4.tcp_rmem=4096 65536 65536"; then
+  r0=$(retrans) z0=$(grep -c 'win 0,' "$PROG_LOG")
+  zero_window_seen() { [ "$(grep -c 'win 0,' "$PROG_LOG")" -gt "$z0" ]; }
+  start=$(now)
+  "$TOOLS/echoclient" -p -s 4194304 -t 90 192.168.0.2 7 > "$T_DIR/paused.out" 2>&1 &
+  client=$!
+  wait_for 30 zero_window_seen
+  zero_in_pause=$(( $(grep -c 'win 0,' "$PROG_LOG") - z0 ))
+  kill -USR1 "$client" 2>/dev/null
+  wait "$client"
+  rc=$?
+  end=$(now)
+  sysctl -q -w "net.ipv4.tcp_rmem=$rmem"
+  r1=$(retrans)
+  if [ "$zero_in_pause" -eq 0 ]; then
+    fail "echoall: a client that pauses reading" "no segment with win 0 within 30 s of writing without reading" "$PROG_LOG"
+  elif [ "$rc" != 0 ]; then
+    fail "echoall: a client that pauses reading" "echoclient -p exited $rc: $(cat "$T_DIR/paused.out")"
+  else
+    pass "echoall: a client that pauses reading: its window falls to 0 (win 0 in $zero_in_pause of its segments), then its 4 MB come back equal ($(cat "$T_DIR/paused.out"))"
+    [ -n "$r0" ] && [ -n "$r1" ] && info "the kernel retransmitted $((r1 - r0)) segments meanwhile ($(seconds "$start" "$end") s)"
+  fi
 fi
 
 # 4. 100 clients at once, 100 KB each, each stream different.

@@ -10,7 +10,11 @@
 #
 # Every test runs in a network namespace the script makes itself (unshare -n),
 # so tun0 and 192.168.0.0/24 exist only there: the host's network is never
-# touched, and the namespace vanishes with the last process in it.  Programs
+# touched, and the namespace vanishes with the last process in it.  In a
+# container that refuses 'unshare -n' and whose namespace is its own
+# (scripts/in-place says when), a test runs in place, in that namespace, and
+# says so in a line '# NAME: runs in place, ...'; a test that must make or
+# count namespaces of its own skips there (require_own_netns).  Programs
 # come from $FAKETCP_BIN (default: the repository root), test tools from
 # $FAKETCP_BIN/tests/bin.  Results are lines "PASS name", "FAIL name: why",
 # "SKIP name: why", as tests/run counts them.
@@ -85,7 +89,7 @@ require_root() {
     why="needs root to create tun devices (run: sudo make test)"
   elif [ ! -c /dev/net/tun ]; then
     why="needs /dev/net/tun (sudo modprobe tun; in a container: --device=/dev/net/tun)"
-  elif ! unshare -n true 2>/dev/null; then
+  elif ! unshare -n true 2>/dev/null && ! "$FAKETCP_ROOT/scripts/in-place" >/dev/null; then
     why="needs 'unshare -n' for a private namespace: $(unshare -n true 2>&1 | head -n 1)"
   fi
   if [ -n "$why" ]; then
@@ -93,6 +97,16 @@ require_root() {
     for name in "$@"; do echo "SKIP $name: $why"; done
     exit 0
   fi
+}
+
+# require_own_netns NAME...: for a test that makes namespaces itself (a user
+# namespace, a PID namespace whose processes it counts): in place (above) it
+# cannot, so one SKIP line per NAME, and exit 0.
+require_own_netns() {
+  local why name
+  why=$("$FAKETCP_ROOT/scripts/in-place") || return 0
+  for name in "$@"; do echo "SKIP $name: it must make namespaces of its own, and here the tests run in place (${why#runs in place, })"; done
+  exit 0
 }
 
 # require_tools NAME TOOL...: the commands this test runs besides the
@@ -133,7 +147,12 @@ enter_netns() {
   if [ "${FAKETCP_IN_NETNS:-}" != 1 ]; then
     # timeout signals its whole process group: the script and everything it
     # started get SIGTERM, then SIGKILL 5 s later.
-    FAKETCP_IN_NETNS=1 timeout -k 5 "$limit" unshare -n -- bash "$0" "$@"
+    local netns=(unshare -n --) why
+    if why=$("$FAKETCP_ROOT/scripts/in-place"); then
+      echo "# $(basename "$0" .sh): $why"
+      netns=() && export FAKETCP_IN_PLACE=1
+    fi
+    FAKETCP_IN_NETNS=1 timeout -k 5 "$limit" "${netns[@]}" bash "$0" "$@"
     local rc=$?
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
       echo "FAIL $(basename "$0" .sh): timed out after $limit s, stopped"
@@ -142,6 +161,26 @@ enter_netns() {
   fi
   ip link set lo up
   make_scratch
+}
+
+# netns_sysctl NAME KEY=VALUE...: sets sysctls of the test's namespace
+# (sysctl -w).  In place, in a container, /proc/sys is read-only: there, unless
+# the container was started with these values (--sysctl KEY=VALUE), one SKIP
+# line saying so; elsewhere a failure is a FAIL.  Returns 1 if any is not set.
+netns_sysctl() {
+  local name=$1 kv flags=
+  shift
+  sysctl -q -w "$@" 2>/dev/null && return 0
+  for kv; do
+    [ "$(sysctl -n "${kv%%=*}" 2>/dev/null | tr -s '\t ' '  ')" = "${kv#*=}" ] || flags+=" --sysctl ${kv// /_}"
+  done
+  [ -z "$flags" ] && return 0
+  if [ "${FAKETCP_IN_PLACE:-}" = 1 ]; then
+    echo "SKIP $name: needs sysctl -w $*, and this container's /proc/sys is read-only (start it with$flags, '_' a space)"
+  else
+    fail "$name" "sysctl -w $* failed: $(sysctl -w "$@" 2>&1 >/dev/null | head -n 1)"
+  fi
+  return 1
 }
 
 # make_scratch: the scratch directory $T_DIR, and the cleanup that runs

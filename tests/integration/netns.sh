@@ -13,6 +13,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 require_root netns
+require_own_netns netns
 require_tools netns unshare nsenter setpriv tmux ping tcpdump
 require_built netns "$FAKETCP_BIN/icmpecho"
 cd "$FAKETCP_ROOT" || exit 1

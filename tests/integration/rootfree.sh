@@ -10,6 +10,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 require_root rootfree
+require_own_netns rootfree
 # CI's Debian 13 job runs the tests in a chroot (.ci/debian13), where the
 # kernel refuses every user namespace (unshare(2): EPERM, "the caller is in a
 # chroot environment"), and this whole test is about user namespaces.
