@@ -52,7 +52,7 @@ $(FUZZ_BUILD)/connect_one_fuzzer: tests/fuzz/connect_one_fuzzer.cc \
 
 $(FUZZ_BUILD)/echoall_fuzzer $(FUZZ_BUILD)/echoall_hardened_fuzzer: $(FUZZ_BUILD)/%_fuzzer: \
     tests/fuzz/echoall_fuzzer.cc $(FUZZ_BUILD)/%.step.o $(FUZZ_SHARED)
-	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -DFUZZ_PROGRAM='"$*"' -o $@ $(filter %.cc %.o,$^)
+	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -DFUZZ_PROGRAM='"$*"' $(if $(filter echoall_hardened,$*),-DFUZZ_ECHOALL_HARDENED) -o $@ $(filter %.cc %.o,$^)
 
 # Seeds: a few packets built by hand, plus every packet of the pcap
 # fixtures (tests/fixtures/*.pcap) when there are any.
