@@ -146,7 +146,10 @@ inline Answer column_answer(const std::string& step, int r, uint32_t s)
         return segment(TH_ACK, kIss + 1, s + 1, 5000,
                        "the client's handshake ACK: <SEQ=ISS+1><ACK=SEG.SEQ+1> (RFC 9293 "
                        "3.10.7.3; stateless, it cannot tell ours from a stray one)");
-      return segment(TH_SYN | TH_ACK, kIss, s + 1, echoall ? kPeerWindow : 5000,
+      if (echoall)
+        return segment(TH_RST, kStrayAck, 0, 0,
+                       "RFC 9293 3.10.7.2, LISTEN, ACK on: <SEQ=SEG.ACK><CTL=RST>, no ACK flag");
+      return segment(TH_SYN | TH_ACK, kIss, s + 1, 5000,
                      "the article answers every SYN; RFC 9293 3.10.7.2 asks <SEQ=SEG.ACK>"
                      "<CTL=RST> (errata)");
     case kAck:
