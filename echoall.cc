@@ -99,7 +99,11 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
     return;
   }
   auto it = connections.find(key);
-  if (tcphdr->syn &&
+  // A SYN opens a connection; a SYN+ACK of none we know is answered below
+  // with a RST at seq = SEG.ACK (RFC 9293 3.10.7.2, LISTEN: "if the ACK bit
+  // is on ... <SEQ=SEG.ACK><CTL=RST>").
+  const bool open = tcphdr->syn && !tcphdr->ack;
+  if (open &&
       (it != connections.end() || connections.size() < static_cast<size_t>(max_connections)))
   {
     // A new connection, its SYN again (our SYN+ACK was lost), or its peer
@@ -110,7 +114,7 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
     connections[key] = { seq + 1, kIss + 1, kIss + 1, window, false };
     return;
   }
-  if (tcphdr->syn)
+  if (open)
   {
     // The table is full: answered below as a segment of no connection.
     char us[INET_ADDRSTRLEN], peer[INET_ADDRSTRLEN];

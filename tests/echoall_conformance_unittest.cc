@@ -1,0 +1,8 @@
+// The conformance matrix's column for echoall (tests/support/conformance_cases.h),
+// run through echoall's own tcp_input.
+#define STEP "echoall"
+
+// echoall.cc, compiled for this test with its main renamed.
+void tcp_input(int fd, const void* input, const void* payload, int tot_len);
+
+#include "tests/support/conformance_cases.h"
