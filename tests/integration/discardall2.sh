@@ -120,6 +120,16 @@ if run_experiment drop3 3; then
       grep -q '^hole filled, ack jumps from ' '$PROG_LOG'"
 fi
 
+  # The ladder of the same capture (scripts/ladder) marks what tcpdump does not say.
+  "$FAKETCP_ROOT/scripts/ladder" --count 1000 "$T_DIR/drop3.pcap" > "$T_DIR/drop3.ladder" 2>&1
+  check "drop3: scripts/ladder draws the loss: 'dup ACK 3', then seq 1073:1609 marked '(retransmission)'" \
+    "its ladder: $(grep -m 3 -E 'dup ACK|retransmission' "$T_DIR/drop3.ladder" | tr -s ' ')" \
+    sh -c "grep -A 20 'ack 1073 win 5000 (dup ACK 3)' '$T_DIR/drop3.ladder' | grep -q 'seq 1073:1609 .*(retransmission)'"
+  "$FAKETCP_ROOT/scripts/ladder" --mermaid --count 1000 "$T_DIR/drop3.pcap" > "$T_DIR/drop3.mmd" 2>&1
+  check "drop3: scripts/ladder --mermaid writes a sequenceDiagram, one arrow a packet" \
+    "$(head -n 3 "$T_DIR/drop3.mmd")" \
+    sh -c "grep -qx sequenceDiagram '$T_DIR/drop3.mmd' && [ \$(grep -cE '^    [AB]->>[AB]: ' '$T_DIR/drop3.mmd') = \$(grep -c . '$T_DIR/drop3.txt') ]"
+
 # ---------------------------------------------------------------- 2. the timer backs off
 if run_experiment drop3x4 3x4; then
   mapfile -t t < <(times 1073:1609 "$T_DIR/drop3x4.txt")
