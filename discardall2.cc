@@ -14,6 +14,7 @@
 #include "faketcp.h"
 #include "tooling/cmdline.h"
 #include "tooling/loss.h"   // --drop
+#include "tooling/sock_diag.h"  // --kernel-state
 #include "tooling/tunio.h"
 
 #include <algorithm>  // std::swap
@@ -70,6 +71,9 @@ static long max_connections = 4096;
 
 // --drop, as main read it.  Not static: a unit test sets it as main would.
 LossOptions loss;
+
+// --kernel-state: after each segment's line, the sender's own (tooling/sock_diag.h).
+static bool kernel_state = false;
 
 static const uint32_t kIss = 123456;  // our SYN; our FIN is kIss + 1
 
@@ -152,6 +156,8 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
   const int payload_len = tcp_seg_len - tcphdr_len;
 
   tcp_print(iphdr, tcphdr, payload_len);
+  if (kernel_state)  // cwnd, ssthresh, rto ... of the socket that sent it (docs/discardall2.md)
+    kernel_state_print(iphdr->saddr, tcphdr->source, iphdr->daddr, tcphdr->dest);
 
   const SocketAddr key = { iphdr->saddr, iphdr->daddr, tcphdr->source, tcphdr->dest };
   const uint32_t seq = ntohl(tcphdr->seq);
@@ -303,6 +309,10 @@ int main(int argc, char* argv[])
               nullptr, &max_connections, "at most N connections (default 4096), then SYN gets RST",
               "最多 N 个连接（默认 4096）；表满时 SYN 得到 RST" });
   loss_options_add(&table, &loss);
+  table.add({ 0, "kernel-state", nullptr, OptionType::kFlag, 0, 0, nullptr, nullptr, &kernel_state,
+              "after each segment, the sender's state from the kernel (sock_diag):\n"
+              "cwnd, ssthresh, rto, rtt, unacked, retrans, as ss -ti shows them",
+              "每个分节之后打印内核里发送方的状态（sock_diag）：cwnd、ssthresh、rto……" });
   table.parse_or_exit(argc, argv);
   loss_options_check_or_exit(table, &loss);
   setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
@@ -313,6 +323,8 @@ int main(int argc, char* argv[])
     fprintf(stderr, "tunnel interface allocation failed\n");
     exit(1);
   }
+  if (kernel_state && !kernel_state_open())
+    exit(1);
   printf("allocated tunnel interface %s\n", opt.ifname);
 
   for (;;)

@@ -52,12 +52,13 @@ bytes=20000
 acked() { ss -Htni dst "$peer" | grep -oE 'bytes_acked:[0-9]+' | head -n 1 | cut -d: -f2; }
 all_acked() { [ "$(acked)" = $((bytes + 1)) ]; }
 
-# run_experiment NAME DROP: discardall2 --drop DROP, $bytes bytes from nc;
+# run_experiment NAME DROP [ARGS...]: discardall2 --drop DROP ARGS, $bytes bytes from nc;
 # leaves the capture as tcpdump text in $T_DIR/NAME.txt (-tt: seconds) and
 # ss -ti's line in $T_DIR/NAME.ss, taken once every byte was acknowledged.
 run_experiment() {
   local name=$1 drop=$2
-  start_prog discardall2 --drop "$drop" || return 1
+  shift 2
+  start_prog discardall2 --drop "$drop" "$@" || return 1
   start_tcpdump "$T_DIR/$name.pcap" || { fail "$name: tcpdump" "not listening" "$T_DIR/tcpdump.err"; return 1; }
   rm -f "$T_DIR/client-192.168.0.2-2000"  # the fifo of the experiment before
   open_client 192.168.0.2 2000
@@ -146,6 +147,26 @@ if run_experiment drop3x4 3x4; then
   retrans=$(grep -oE 'retrans:[0-9]+/[0-9]+' "$T_DIR/drop3x4.ss")
   check "drop3x4: ss -ti counts four retransmissions ($retrans; $(grep -oE ' (cwnd|ssthresh):[0-9]+' "$T_DIR/drop3x4.ss" | tr '\n' ' '))" \
     "ss -ti: $(cat "$T_DIR/drop3x4.ss")" test "${retrans#*/}" = 4
+fi
+
+# ---------------------------------------------------------------- --kernel-state
+# The sender's socket as sock_diag reports it, after each segment's line: its
+# cwnd and ssthresh before the loss and after the fast retransmission; and
+# asking costs so little that the fast retransmission still comes first.
+if run_experiment state 3 --kernel-state; then
+  kernel_lines=$(grep -c '^kernel: ' "$PROG_LOG")  # a full line, or why not (TIME-WAIT has no tcp_info)
+  segment_lines=$(grep -c '^IP 192\.168\.0\.1\.[0-9]* > 192\.168\.0\.2\.2000: ' "$PROG_LOG")
+  full_lines=$(grep -c '^kernel: state [A-Z0-9-]*, cwnd [0-9]*, ssthresh [0-9a-z]*, rto [0-9]* ms, rtt [0-9.]* ms, unacked [0-9]*, retrans [0-9]*$' "$PROG_LOG")
+  check "state: --kernel-state printed one kernel line per segment line ($kernel_lines for $segment_lines, $full_lines with cwnd and ssthresh; the others: $(grep '^kernel: ' "$PROG_LOG" | grep -v ', cwnd ' | sort | uniq -c | tr -s ' ' | tr '\n' ';'))" \
+    "$kernel_lines kernel lines for $segment_lines segments" test "$kernel_lines" = "$segment_lines"
+  before=$(grep -B 3 '^drop (--drop 3x1)' "$PROG_LOG" | grep '^kernel: ' | tail -n 1)
+  after=$(grep -A 1 '^IP .*, seq [0-9]*, ack 123457, win [0-9]*, length 536$' "$PROG_LOG" | grep '^kernel: .*retrans 1$' | head -n 1)
+  check "state: before the loss '${before#kernel: }'; after the fast retransmission '${after#kernel: }'" \
+    "no such lines" sh -c "echo '$before' | grep -q 'ssthresh unset' && echo '$after' | grep -qE 'ssthresh [0-9]+,'"
+  mapfile -t t < <(times 1073:1609 "$T_DIR/state.txt")
+  gap=$(awk -v a="${t[0]:-0}" -v b="${t[1]:-999999}" 'BEGIN { printf "%.3f", b - a }')
+  check "state: with a sock_diag request per segment the retransmission is still the fast one ($gap ms)" \
+    "${#t[@]} transmissions, ${t[*]} ms" awk -v g="$gap" 'BEGIN { exit !(g < 200) }'
 fi
 
 finish
