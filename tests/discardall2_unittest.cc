@@ -373,6 +373,20 @@ TEST_CASE("discardall2 --drop 3x2 loses the first two transmissions of the third
   loss.drops.clear();
 }
 
+TEST_CASE("discardall2 --drop N counts new segments only: a retransmission before the Nth is not "
+          "one of them", "[tcp][discardall2][drop]")
+{
+  loss.drops = { { 3, 1 } };
+  Sender s(41010, 50000);
+  s.handshake();
+  check_ack(s.data(0), s.seg(1), s.lines);
+  check_ack(s.data(0), s.seg(1), s.lines);  // sent again: still one new segment
+  check_ack(s.data(1), s.seg(2), s.lines);  // the second new one
+  CHECK(s.data(2).empty());                 // the third: lost
+  CHECK(has(s.lines, "drop (--drop 3x1): transmission 1 of 1 of seq " + std::to_string(s.seg(2))));
+  loss.drops.clear();
+}
+
 TEST_CASE("discardall2 --drop parses N and NxK and refuses anything else", "[options][discardall2]")
 {
   DropRule r{};
