@@ -12,6 +12,7 @@
 #include "tests/support/malformed.h"  // StdoutCapture
 #include "tooling/loss.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 #include <sys/socket.h>
@@ -385,6 +386,41 @@ TEST_CASE("discardall2 --drop N counts new segments only: a retransmission befor
   CHECK(s.data(2).empty());                 // the third: lost
   CHECK(has(s.lines, "drop (--drop 3x1): transmission 1 of 1 of seq " + std::to_string(s.seg(2))));
   loss.drops.clear();
+}
+
+TEST_CASE("discardall2 --loss P --seed S: P percent of the segments lost, the same ones for the "
+          "same seed", "[tcp][discardall2][loss]")
+{
+  SECTION("--loss 100 loses every data segment, --loss 0 none")
+  {
+    loss.loss_percent = 100;
+    Sender s(41011, 60000);
+    s.handshake();
+    CHECK(s.data(0).empty());
+    CHECK(has(s.lines, "drop (--loss 100): seq " + std::to_string(s.seg(0))));
+    loss.loss_percent = 0;
+    check_ack(s.data(0), s.seg(1), s.lines);
+  }
+  SECTION("--loss 20 --seed 7: about 20 of 100 segments, and the same ones again")
+  {
+    LossState st;
+    char why[128];
+    std::vector<bool> first, second;
+    loss.loss_percent = 20;
+    for (std::vector<bool>* run : { &first, &second })
+    {
+      loss_seed(7);
+      loss_start(&st, 1);
+      for (int i = 0; i < 100; ++i)
+        run->push_back(loss_drop(loss, &st, 1 + i * kMss, kMss, why, sizeof why));
+    }
+    loss.loss_percent = 0;
+    const long lost = std::count(first.begin(), first.end(), true);
+    INFO(lost << " of 100 lost");
+    CHECK(lost >= 8);
+    CHECK(lost <= 35);
+    CHECK(first == second);
+  }
 }
 
 TEST_CASE("discardall2 --drop parses N and NxK and refuses anything else", "[options][discardall2]")

@@ -12,6 +12,28 @@ void loss_options_add(OptionTable* table, LossOptions* loss)
                "lose the first K (default 1) transmissions of each connection's\n"
                "Nth new data segment; may be given several times",
                "丢掉每个连接第 N 个新数据分节的前 K 次（默认 1 次）传输；可给多次" });
+  table->add({ 0, "loss", "P", OptionType::kInt, 0, 100, "a percentage", "5", &loss->loss_percent,
+               "lose each data segment with probability P percent (default 0)",
+               "每个数据分节以 P% 的概率丢失（默认 0）" });
+  table->add({ 0, "seed", "S", OptionType::kLong, 0, 2147483647, "a seed", "42", &loss->seed,
+               "--loss's random numbers start from S (default 1): same S, same losses",
+               "--loss 的随机数从 S 开始（默认 1）：S 相同，丢失相同" });
+}
+
+static uint64_t rng_state = 1;
+
+void loss_seed(long seed)
+{
+  // xorshift64* must not start at 0; mix the seed so that 1 and 2 part at once.
+  rng_state = (static_cast<uint64_t>(seed) + 1) * 0x9E3779B97F4A7C15ull;
+}
+
+static uint32_t rng_next()
+{
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return static_cast<uint32_t>((rng_state * 0x2545F4914F6CDD1Dull) >> 32);
 }
 
 bool drop_parse(const char* text, DropRule* rule)
@@ -55,6 +77,7 @@ void loss_options_check_or_exit(const OptionTable& table, LossOptions* loss)
     }
     loss->drops.push_back(rule);
   }
+  loss_seed(loss->seed);
   if (!ok)
   {
     table.usage_print(stderr);
@@ -104,6 +127,13 @@ bool loss_drop(const LossOptions& loss, LossState* state, uint32_t seq, int len,
       --state->left[i];
       return true;
     }
+  }
+  // --loss P: a draw in 0..99 below P.  Every data segment draws, so the
+  // losses depend on the seed and on the order the segments come in.
+  if (loss.loss_percent > 0 && static_cast<int>(rng_next() % 100) < loss.loss_percent)
+  {
+    snprintf(why, why_size, "drop (--loss %d): seq %u", loss.loss_percent, seq);
+    return true;
   }
   return false;
 }

@@ -2,6 +2,9 @@
 //   --drop N     the first transmission of the Nth new data segment of each
 //                connection is lost (never acknowledged, as if the path ate it)
 //   --drop NxK   its first K transmissions: the sender's timer backs off K-1 times
+//   --loss P     every data segment (a retransmission too) lost with
+//   --seed S     probability P percent, from a generator seeded with S: the
+//                same S, the same losses for the same segments
 // Several --drop may be given.  Tooling, not the lesson: discardall2.cc asks
 // loss_drop about each data segment, and knows nothing of how it decides.
 #pragma once
@@ -28,9 +31,15 @@ struct LossOptions
 {
   std::vector<const char*> drop_text;  // --drop, as typed, in order
   std::vector<DropRule> drops;         // the same, parsed by loss_options_check_or_exit
+  int loss_percent = 0;                // --loss P: 0..100
+  long seed = 1;                       // --seed S
 };
 
-// Adds --drop to the table.
+// Starts --loss's generator (xorshift64*) from seed: loss_options_check_or_exit
+// calls it with --seed; a test calls it to replay.
+void loss_seed(long seed);
+
+// Adds --drop, --loss and --seed to the table.
 void loss_options_add(OptionTable* table, LossOptions* loss);
 
 // Parses "N" or "NxK" (N 1..kDropMaxN, K 1..kDropMaxK; K defaults to 1).
@@ -58,7 +67,7 @@ void loss_start(LossState* state, uint32_t first);
 
 // Decides about one data segment [seq, seq + len) of a connection: true
 // when it is to be lost.  Then `why` holds the line that says so ("drop
-// (--drop 3x4): transmission 1 of 4 of seq 1537").  Sequence numbers wrap
+// (--drop 3x4): transmission 1 of 4 of seq 1537", "drop (--loss 5): seq 1537").  Sequence numbers wrap
 // (RFC 1982).
 bool loss_drop(const LossOptions& loss, LossState* state, uint32_t seq, int len,
                char* why, int why_size);

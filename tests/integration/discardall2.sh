@@ -52,13 +52,13 @@ bytes=20000
 acked() { ss -Htni dst "$peer" | grep -oE 'bytes_acked:[0-9]+' | head -n 1 | cut -d: -f2; }
 all_acked() { [ "$(acked)" = $((bytes + 1)) ]; }
 
-# run_experiment NAME DROP [ARGS...]: discardall2 --drop DROP ARGS, $bytes bytes from nc;
+# run_experiment NAME ARGS...: discardall2 ARGS, $bytes bytes from nc;
 # leaves the capture as tcpdump text in $T_DIR/NAME.txt (-tt: seconds) and
 # ss -ti's line in $T_DIR/NAME.ss, taken once every byte was acknowledged.
 run_experiment() {
-  local name=$1 drop=$2
-  shift 2
-  start_prog discardall2 --drop "$drop" "$@" || return 1
+  local name=$1
+  shift
+  start_prog discardall2 "$@" || return 1
   start_tcpdump "$T_DIR/$name.pcap" || { fail "$name: tcpdump" "not listening" "$T_DIR/tcpdump.err"; return 1; }
   rm -f "$T_DIR/client-192.168.0.2-2000"  # the fifo of the experiment before
   open_client 192.168.0.2 2000
@@ -100,7 +100,7 @@ dupacks_before() {
 }
 
 # ---------------------------------------------------------------- 1. one loss
-if run_experiment drop3 3; then
+if run_experiment drop3 --drop 3; then
   mapfile -t t < <(times 1073:1609 "$T_DIR/drop3.txt")
   if [ "${#t[@]}" = 2 ]; then
     d=$(dupacks_before 1073 "${t[1]}" "$T_DIR/drop3.txt")
@@ -132,7 +132,7 @@ fi
     sh -c "grep -qx sequenceDiagram '$T_DIR/drop3.mmd' && [ \$(grep -cE '^    [AB]->>[AB]: ' '$T_DIR/drop3.mmd') = \$(grep -c . '$T_DIR/drop3.txt') ]"
 
 # ---------------------------------------------------------------- 2. the timer backs off
-if run_experiment drop3x4 3x4; then
+if run_experiment drop3x4 --drop 3x4; then
   mapfile -t t < <(times 1073:1609 "$T_DIR/drop3x4.txt")
   if [ "${#t[@]}" = 5 ]; then
     gaps=$(awk -v a="${t[*]}" 'BEGIN { n = split(a, t, " "); for (i = 2; i <= n; i++) printf "%.1f ", t[i] - t[i-1] }')
@@ -153,7 +153,7 @@ fi
 # The sender's socket as sock_diag reports it, after each segment's line: its
 # cwnd and ssthresh before the loss and after the fast retransmission; and
 # asking costs so little that the fast retransmission still comes first.
-if run_experiment state 3 --kernel-state; then
+if run_experiment state --drop 3 --kernel-state; then
   kernel_lines=$(grep -c '^kernel: ' "$PROG_LOG")  # a full line, or why not (TIME-WAIT has no tcp_info)
   segment_lines=$(grep -c '^IP 192\.168\.0\.1\.[0-9]* > 192\.168\.0\.2\.2000: ' "$PROG_LOG")
   full_lines=$(grep -c '^kernel: state [A-Z0-9-]*, cwnd [0-9]*, ssthresh [0-9a-z]*, rto [0-9]* ms, rtt [0-9.]* ms, unacked [0-9]*, retrans [0-9]*$' "$PROG_LOG")
@@ -167,6 +167,17 @@ if run_experiment state 3 --kernel-state; then
   gap=$(awk -v a="${t[0]:-0}" -v b="${t[1]:-999999}" 'BEGIN { printf "%.3f", b - a }')
   check "state: with a sock_diag request per segment the retransmission is still the fast one ($gap ms)" \
     "${#t[@]} transmissions, ${t[*]} ms" awk -v g="$gap" 'BEGIN { exit !(g < 200) }'
+fi
+
+# ---------------------------------------------------------------- 3. random loss
+# --loss 5 --seed 42 over 100,000 bytes: every byte still acknowledged, and
+# each segment it lost was sent again.  The time is printed, not asserted.
+bytes=100000
+if run_experiment loss5 --loss 5 --seed 42; then
+  drops=$(grep -c '^drop (--loss 5): seq ' "$PROG_LOG")
+  retrans=$(grep -oE 'retrans:[0-9]+/[0-9]+' "$T_DIR/loss5.ss")
+  check "loss5: --loss 5 --seed 42 lost $drops of the segments, and the kernel retransmitted ${retrans#*/} ($(grep -oE ' (cwnd|ssthresh|busy):[0-9a-z]+' "$T_DIR/loss5.ss" | tr '\n' ' '))" \
+    "ss -ti: $(cat "$T_DIR/loss5.ss")" sh -c "[ '$drops' -ge 1 ] && [ '${retrans#*/}' -ge '$drops' ]"
 fi
 
 finish
