@@ -37,7 +37,10 @@ STEPS      := icmpecho rejectall acceptall discardall connectmany echoall
 #   connectmany_window  -w N handshakes in flight, -q, -x (docs/bench.md)
 #   echoall_hardened    SYN cookies, an idle timeout, window scaling, -K
 #                       (docs/syncookies.md)
-EXTENSIONS := discardall_fast connectmany_window echoall_hardened
+#   discardall2         rcv_nxt per connection, duplicate ACKs, --drop N[xK],
+#                       --kernel-state
+#                       (docs/discardall2.md)
+EXTENSIONS := discardall_fast connectmany_window echoall_hardened discardall2
 ALL_PROGRAMS := $(STEPS) $(EXTENSIONS)
 PROGRAMS := $(addprefix $(BINPREFIX),$(ALL_PROGRAMS))
 # What every program links: the lesson (faketcp.cc), and the tooling around
@@ -48,6 +51,7 @@ SHARED   := $(BUILD)/faketcp.o $(BUILD)/tooling/tunio.o $(BUILD)/tooling/cmdline
 discardall_fast_TOOLING    := speed tcp_options tundev ack_burst
 connectmany_window_TOOLING :=
 echoall_hardened_TOOLING   := speed tcp_options tundev siphash echo_bounds
+discardall2_TOOLING        := loss sock_diag
 program_tooling = $(patsubst %,$(BUILD)/tooling/%.o,$($(1)_TOOLING))
 # Every object of tooling/, which every unit test links (none has a main).
 TOOLING  := $(patsubst %.cc,$(BUILD)/%.o,$(wildcard tooling/*.cc))

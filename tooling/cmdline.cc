@@ -217,6 +217,9 @@ static bool take(const OptionRow& row, const char* text)
       else
         *static_cast<long*>(row.value) = v;
       return true;
+    case OptionType::kTextList:
+      static_cast<std::vector<const char*>*>(row.value)->push_back(text);
+      return true;
     case OptionType::kText:
     case OptionType::kCapture:
       *static_cast<const char**>(row.value) = text;

@@ -38,6 +38,7 @@ enum class OptionType
   kLong,     // the same: long*
   kSize,     // a number with an optional K or M (x 1024, x 1024 * 1024): long*
   kText,     // any text: const char**
+  kTextList, // any text, the option repeatable: each one appended to std::vector<const char*>*
   kIpv4,     // a dotted IPv4 address (inet_pton): const char**
   kIfname,   // a device name, at most IFNAMSIZ - 1 characters, no '/': char[IFNAMSIZ]
   kCidr,     // ADDR/PREFIX, prefix 8..30 (parse_cidr): TunOptions*

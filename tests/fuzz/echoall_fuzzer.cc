@@ -3,6 +3,9 @@
 // step with state, and the state is what a single packet cannot reach.
 // Built twice: for echoall.cc (step 6), and with -DFUZZ_ECHOALL_HARDENED
 // for echoall_hardened.cc (SYN cookies, the table's bounds, window scaling).
+// Built a third time with -DFUZZ_DISCARDALL2 for discardall2.cc, whose table
+// of 4096 is echoall's: byte 0 then gives its --drop rule, N 1 + bits 0-2,
+// K 1 + bits 3-4 (bit 5 clear: no rule).
 //
 // Input format (its own, not fuzz_common.h's single packet):
 //   byte 0      echoall_hardened: the table's bounds, -c 1 + (bits 0-1), so
@@ -188,10 +191,20 @@ static size_t connections() { return 0; }  // the step shows its table to nobody
 static void check_table(const char*) {}
 #endif
 
+#ifdef FUZZ_DISCARDALL2
+#include "tooling/loss.h"
+extern LossOptions loss;  // discardall2.cc's --drop
+#endif
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
   if (size < 1)
     return -1;
+#ifdef FUZZ_DISCARDALL2
+  loss.drops.clear();
+  if (data[0] & 0x20)
+    loss.drops.push_back({ 1 + (data[0] & 7), 1 + ((data[0] >> 3) & 3) });
+#endif
 #ifdef FUZZ_ECHOALL_HARDENED
   echoall_bounds()->max_connections = 1 + (data[0] & 3);
   echoall_bounds()->idle_timeout_s = (data[0] & 4) ? 0 : 300;
@@ -268,7 +281,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   // RST, as a segment of no connection is.
   for (int who = 0; who < kWho; ++who)
   {
+#ifdef FUZZ_DISCARDALL2
+    // discardall2 answers a bare ACK of no connection with nothing, and data
+    // of no connection with a RST; no --drop may eat the probe.
+    loss.drops.clear();
+    static const unsigned char one = 'x';
+    std::vector<unsigned char> probe = segment(who, 0x10, 0, 0, 0, &one, 1);
+#else
     std::vector<unsigned char> probe = segment(who, 0x10, 0, 0, 0, nullptr, 0);
+#endif
     feed(probe);
     static unsigned char buf[IP_MAXPACKET + 1];
     const ssize_t n = read(tun.peer, buf, sizeof buf);

@@ -11,6 +11,8 @@
 #   connect_one_fuzzer  connectmany's connect_one reading fuzzed answers
 #   echoall_fuzzer      echoall's tcp_input fed sequences of segments, its
 #   echoall_hardened_fuzzer  connection table kept across them (the stateful ones)
+#   discardall2_fuzzer  the same file, for discardall2's table of rcv_nxt and
+#                       held ranges, with --drop rules from the input's first byte
 #
 # Built with clang (libFuzzer ships with it) and AddressSanitizer plus
 # UBSan, in build/fuzz, apart from the ordinary and SANITIZE=1 objects.
@@ -22,8 +24,8 @@ FUZZ_CXXFLAGS := -std=c++17 -g -O1 $(WARNINGS) $(FUZZ_SANFLAGS)
 # Every program that answers TCP statelessly, from the Makefile's lists:
 # icmpecho is ip_icmp, and the echo programs keep state across segments,
 # so they have a fuzzer of their own (echoall_fuzzer.cc).
-FUZZ_STEPS    := $(filter-out icmpecho echoall echoall_hardened,$(ALL_PROGRAMS))
-FUZZ_TARGETS  := ip_icmp $(FUZZ_STEPS) connect_one echoall echoall_hardened
+FUZZ_STEPS    := $(filter-out icmpecho echoall echoall_hardened discardall2,$(ALL_PROGRAMS))
+FUZZ_TARGETS  := ip_icmp $(FUZZ_STEPS) connect_one echoall echoall_hardened discardall2
 FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/%_fuzzer,$(FUZZ_TARGETS))
 
 # The code under test gets coverage instrumentation (fuzzer-no-link); only
@@ -50,9 +52,9 @@ $(FUZZ_BUILD)/connect_one_fuzzer: tests/fuzz/connect_one_fuzzer.cc \
     $(FUZZ_BUILD)/connectmany.step.o $(FUZZ_SHARED)
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -o $@ $(filter %.cc %.o,$^)
 
-$(FUZZ_BUILD)/echoall_fuzzer $(FUZZ_BUILD)/echoall_hardened_fuzzer: $(FUZZ_BUILD)/%_fuzzer: \
+$(FUZZ_BUILD)/echoall_fuzzer $(FUZZ_BUILD)/echoall_hardened_fuzzer $(FUZZ_BUILD)/discardall2_fuzzer: $(FUZZ_BUILD)/%_fuzzer: \
     tests/fuzz/echoall_fuzzer.cc $(FUZZ_BUILD)/%.step.o $(FUZZ_SHARED)
-	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -DFUZZ_PROGRAM='"$*"' $(if $(filter echoall_hardened,$*),-DFUZZ_ECHOALL_HARDENED) -o $@ $(filter %.cc %.o,$^)
+	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_CXXFLAGS) -fsanitize=fuzzer -DFUZZ_PROGRAM='"$*"' $(if $(filter echoall_hardened,$*),-DFUZZ_ECHOALL_HARDENED) $(if $(filter discardall2,$*),-DFUZZ_DISCARDALL2) -o $@ $(filter %.cc %.o,$^)
 
 # Seeds: a few packets built by hand, plus every packet of the pcap
 # fixtures (tests/fixtures/*.pcap) when there are any.
