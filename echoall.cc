@@ -36,7 +36,7 @@ static const char kAbout[] =
 // one more round trip before the peer may free its send buffer.
 struct TcpState
 {
-  uint32_t rcv_nxt;  // the peer's next new byte; every byte before it was echoed
+  uint32_t rcv_nxt;  // the end of the peer's furthest byte we echoed
   uint32_t snd_nxt;  // our next new byte: rcv_nxt + the offset
   uint32_t snd_una;  // our oldest byte the peer has not acknowledged
   uint32_t snd_wnd;  // the peer's window: we may send up to snd_una + snd_wnd
@@ -154,16 +154,18 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
       st.snd_wnd = window;
     }
     // The peer's bytes before `acked` are back with it, acknowledged: done.
-    // Those from acked to rcv_nxt were echoed, not yet acknowledged: if they
-    // come again, their echo was lost, and they are echoed again, up to and
-    // with an echoed FIN, or the peer's close would wait for it forever.
+    // Any after it, in order or not, are echoed at their own place: the
+    // peer's out-of-order queue holds what comes early (RFC 9293 3.10.7.4:
+    // "held for later processing"), and dropping it instead left the peer
+    // waiting a retransmission timeout for each byte of it.  If bytes come
+    // again, their echo was lost, and they are echoed again, up to and with
+    // an echoed FIN, or the peer's close would wait for it forever.
     const uint32_t acked = st.snd_una - offset;
     const int fin = tcphdr->fin;
     if (payload_len == 0 && !fin)
       send_ack |= seq_before(seq, st.rcv_nxt);  // a keep-alive or window probe: answer it
-    else if (seq_before(st.rcv_nxt, seq) ||
-             (st.fin && seq_before(st.rcv_nxt, seq + payload_len + fin)))
-      send_ack = true;  // out of order, or past the FIN: echo nothing, say where we are
+    else if (st.fin && seq_before(st.rcv_nxt, seq + payload_len + fin))
+      send_ack = true;  // past the FIN: echo nothing, say where we are
     else if (!seq_before(acked, seq + payload_len + fin))
       send_ack = true;  // a duplicate whose echo the peer has already acknowledged
     else
