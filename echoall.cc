@@ -154,12 +154,9 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
       st.snd_wnd = window;
     }
     // The peer's bytes before `acked` are back with it, acknowledged: done.
-    // Any after it, in order or not, are echoed at their own place: the
-    // peer's out-of-order queue holds what comes early (RFC 9293 3.10.7.4:
-    // "held for later processing"), and dropping it instead left the peer
-    // waiting a retransmission timeout for each byte of it.  If bytes come
-    // again, their echo was lost, and they are echoed again, up to and with
-    // an echoed FIN, or the peer's close would wait for it forever.
+    // Any after it are echoed at their own place, in order or not (the peer's
+    // out-of-order queue holds them, RFC 9293 3.10.7.4); if they come again,
+    // their echo was lost: echoed again, an echoed FIN too, or the close waits.
     const uint32_t acked = st.snd_una - offset;
     const int fin = tcphdr->fin;
     if (payload_len == 0 && !fin)
