@@ -51,8 +51,7 @@ static std::map<SocketAddr, TcpState> connections;
 // addresses cannot grow the table past N (a std::map node is about 80 bytes).
 static long max_connections = 4096;
 
-// Every connection gets the same initial sequence number, as in the steps
-// before; a real stack picks an unpredictable one (RFC 6528).
+// One initial sequence number for all, as in the steps before (RFC 6528's is unpredictable).
 static const uint32_t kIss = 123456;
 
 // Sequence numbers wrap at 2^32: a is before b when b - a is "positive" as
@@ -193,8 +192,7 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
   if (send_ack)
     tcp_reply(fd, iphdr, tcphdr, st.snd_nxt, st.snd_una - offset, TH_ACK, st.snd_wnd, nullptr, 0);
 
-  // Both FINs are acknowledged (the ACK just sent covers the peer's): the
-  // connection is over, and so is its entry.
+  // Both FINs acknowledged (the ACK just sent covers the peer's): the entry goes.
   if (st.fin && st.snd_una == st.snd_nxt)
     connections.erase(it);
 }

@@ -233,16 +233,15 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
       st.snd_wnd = wnd;
     }
     // The peer's bytes before `acked` are back with it, acknowledged: done.
-    // Those from acked to rcv_nxt were echoed, not yet acknowledged: if they
-    // come again, their echo was lost, and they are echoed again, up to and
-    // with an echoed FIN, or the peer's close would wait for it forever.
+    // Any after it are echoed at their own place, in order or not (the peer's
+    // out-of-order queue holds them, RFC 9293 3.10.7.4); if they come again,
+    // their echo was lost: echoed again, an echoed FIN too, or the close waits.
     const uint32_t acked = st.snd_una - offset;
     const int fin = tcphdr->fin;
     if (payload_len == 0 && !fin)
       send_ack |= seq_before(seq, st.rcv_nxt);  // a keep-alive or window probe: answer it
-    else if (seq_before(st.rcv_nxt, seq) ||
-             (st.fin && seq_before(st.rcv_nxt, seq + payload_len + fin)))
-      send_ack = true;  // out of order, or past the FIN: echo nothing, say where we are
+    else if (st.fin && seq_before(st.rcv_nxt, seq + payload_len + fin))
+      send_ack = true;  // past the FIN: echo nothing, say where we are
     else if (!seq_before(acked, seq + payload_len + fin))
       send_ack = true;  // a duplicate whose echo the peer has already acknowledged
     else
