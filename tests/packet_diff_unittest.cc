@@ -300,12 +300,68 @@ TEST_CASE("packet_diff says the rule a wanted number follows, for a student", "[
     put32(&got[24], __builtin_bswap32(123456));
     put16(&got[34], __builtin_bswap16(5000));
     CHECK(packet_diff(want, got) == "SYN+ACK: tcp seq is 1088553216, want 123456"
-                                    " (its bytes are swapped: store it with htonl())\n"
-                                    "SYN+ACK: tcp win is 34835, want 5000 (its bytes are swapped: store it with htons())");
+                                    " (its bytes are swapped: one htonl()/ntohl() too many or too few)\n"
+                                    "SYN+ACK: tcp win is 34835, want 5000 (its bytes are swapped: one htons()/ntohs() too many or too few)");
   }
   SECTION("nothing written")
   {
     CHECK(packet_diff(echo_reply(56), Bytes()) == "echo reply: nothing was written, want 84 bytes"
                                                   " (build the reply, then tun_write() it)");
+  }
+}
+
+// check-lab's grading (FAKETCP_GRADE=rules): what the RFCs leave free is
+// checked by its rule, whatever the repository's own program wrote.
+struct ByRules
+{
+  ByRules() { grade_by_rules(true); }
+  ~ByRules() { grade_by_rules(false); }
+};
+
+TEST_CASE("packet_diff under check-lab accepts the fields the RFCs leave free, and checks their rules",
+          "[packet_diff][rules]")
+{
+  ByRules rules;
+  const Bytes want = tcp_packet(kSyn, 123456, 0);
+  SECTION("any IP id, tos, a TTL above 0, DF or not: each with its checksum right")
+  {
+    Bytes got = want;
+    put16(&got[4], 55564);  // the article's id, stored without htons()
+    got[1] = 0x10;
+    got[8] = 1;
+    put16(&got[6], 0);
+    put16(&got[34], 4096);  // a SYN offers the window it likes
+    ip_fix_checksum(got);
+    tcp_fix_checksum(got);
+    CHECK(packet_diff(want, got) == "");
+  }
+  SECTION("a TTL of 0, MF, and a wrong IP checksum break their rules")
+  {
+    Bytes got = want;
+    got[8] = 0;
+    put16(&got[6], 0x2000);
+    put16(&got[10], 0x1234);
+    const std::string diff = packet_diff(want, got);
+    CHECK(diff.find("SYN: ip ttl is 0, want 1 to 255 (RFC 791") != std::string::npos);
+    CHECK(diff.find("SYN: ip frag_off is 0x2000 (MF), want 0x0000 or 0x4000 (DF)") != std::string::npos);
+    CHECK(diff.find("SYN: ip checksum is 0x1234, want the in_checksum() of this 20-byte header") != std::string::npos);
+  }
+  SECTION("what the RFCs fix is still compared: the sequence number")
+  {
+    Bytes got = tcp_packet(kSyn, 123457, 0);
+    CHECK(packet_diff(want, got).rfind("SYN: tcp seq is 123457, want 123456", 0) == 0);
+  }
+  SECTION("a reset's window is free; a SYN+ACK's is not")
+  {
+    const Bytes rst = tcp_packet(kRst | kAck, 0, 1002);
+    Bytes got = rst;
+    put16(&got[34], 0);
+    tcp_fix_checksum(got);
+    CHECK(packet_diff(rst, got) == "");
+    const Bytes syn_ack = tcp_packet(kSyn | kAck, 123456, 1002);
+    got = syn_ack;
+    put16(&got[34], 4096);
+    tcp_fix_checksum(got);
+    CHECK(packet_diff(syn_ack, got).rfind("SYN+ACK: tcp win is 4096, want 5000", 0) == 0);
   }
 }

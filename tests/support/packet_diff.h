@@ -23,4 +23,23 @@
 //   CHECK(packet_diff(want, got) == "");
 //
 // and a failure prints the lines.  At most 12 lines, then how many more.
+//
+// Under check-lab (FAKETCP_GRADE=rules in the environment) the fields the
+// RFCs leave free are checked by their rule alone, not against `expected`:
+// the IP id and tos (any), the TTL (not 0), DF (either; MF and the offset
+// 0), the window of a reset or of a SYN, the urgent pointer without URG;
+// the checksums must be right for the packet as it is.  The repository's own
+// tests, without it, compare every byte.
 std::string packet_diff(const Bytes& expected, const Bytes& actual);
+
+// True under FAKETCP_GRADE=rules (check-lab): a test then accepts what the
+// protocol leaves free, such as the words of a "bad packet" line.
+bool grading_by_rules();
+void grade_by_rules(bool on);  // for packet_diff's own tests
+
+// "" when `printed` begins with the line "bad packet: WHY\n" (under
+// check-lab any "bad packet: ..." line: the words are the student's own);
+// otherwise what was printed and what was wanted, for a student:
+//
+//   CHECK(refusal_diff(o.printed, "bad ICMP checksum") == "");
+std::string refusal_diff(const std::string& printed, const std::string& why);
