@@ -53,7 +53,7 @@ connectmany_window_TOOLING :=
 echoall_hardened_TOOLING   := speed tcp_options tundev siphash echo_bounds
 discardall2_TOOLING        := loss sock_diag
 program_tooling = $(patsubst %,$(BUILD)/tooling/%.o,$($(1)_TOOLING))
-# Every object of tooling/, which every unit test links (none has a main).
+# Every object of tooling/ (none has a main).
 TOOLING  := $(patsubst %.cc,$(BUILD)/%.o,$(wildcard tooling/*.cc))
 
 all: $(PROGRAMS)
@@ -102,7 +102,7 @@ $(UNIT_TESTS:=.o) $(BUILD)/tests/main.o $(TEST_SUPPORT): override CXXFLAGS += $(
 # Programs the integration tests run (a server that holds connections, ...).
 TEST_TOOLS   := $(patsubst tests/tools/%.cc,$(BINPREFIX)tests/bin/%,$(wildcard tests/tools/*.cc))
 
-$(UNIT_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/main.o $(TEST_SUPPORT) $(SHARED) $(TOOLING)
+$(UNIT_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/main.o $(TEST_SUPPORT) $(SHARED)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(TEST_LDLIBS) $(LDLIBS)
 
 # A test named after a program (tests/rejectall_unittest.cc,
@@ -111,6 +111,11 @@ $(UNIT_TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/tests/main.o $(TEST
 test_program = $(lastword $(foreach p,$(ALL_PROGRAMS),$(if $(filter $(p)_%,$(1)),$(p))))
 $(foreach t,$(UNIT_TESTS),$(if $(call test_program,$(notdir $(t))),\
   $(eval $(t): $(BUILD)/$(call test_program,$(notdir $(t))).step.o)))
+# It links that program's objects of tooling/ too (a step's: none, so that
+# make check-lab builds only what the step needs); a test named after no
+# program (cmdline_unittest, ...) links every object of tooling/.
+$(foreach t,$(UNIT_TESTS),$(eval $(t): $(if $(call test_program,$(notdir $(t))),\
+  $(call program_tooling,$(call test_program,$(notdir $(t)))),$(TOOLING))))
 
 $(BINPREFIX)tests/bin/%: tests/tools/%.cc tests/support/reference.h tests/support/rawsock.h
 	@mkdir -p $(@D)
@@ -134,11 +139,14 @@ demo: all tools
 # make check-lab STEP=rejectall builds it in build/lab/rejectall and grades
 # it with the step's unit tests and real-kernel test; make lab-pack writes
 # build/faketcp-labs.tar.gz, the repository with every step a skeleton.
+# A lab has no default step (demo's icmpecho is not one): without STEP= on
+# the command line or in the environment, lab.py prints its usage.
+LAB_STEP = $(if $(filter command line environment,$(origin STEP)),$(STEP))
 lab:
-	@labs/lab.py new $(STEP)
+	@labs/lab.py new $(LAB_STEP)
 
 check-lab:
-	@labs/lab.py check $(STEP)
+	@labs/lab.py check $(LAB_STEP)
 
 lab-pack:
 	@labs/lab.py pack $(OUT)

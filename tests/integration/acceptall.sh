@@ -6,6 +6,7 @@
 require_root acceptall
 enter_netns 60 "$@"
 
+plan 10   # PASS or FAIL lines in a full run (lib.sh: check-lab counts every check)
 start_prog acceptall --pcap "$T_DIR/acceptall.pcap" || finish
 check "acceptall: prints 'allocated tunnel interface tun0'" "first line is: $(head -n 1 "$PROG_LOG")" \
   grep -qx 'allocated tunnel interface tun0' "$PROG_LOG"

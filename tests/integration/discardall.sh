@@ -5,6 +5,7 @@
 require_root discardall
 enter_netns 60 "$@"
 
+plan 9   # PASS or FAIL lines in a full run (lib.sh: check-lab counts every check)
 start_prog discardall --pcap "$T_DIR/discardall.pcap" || finish
 check "discardall: prints 'allocated tunnel interface tun0'" "first line is: $(head -n 1 "$PROG_LOG")" \
   grep -qx 'allocated tunnel interface tun0' "$PROG_LOG"

@@ -23,6 +23,7 @@ require_built echoall "$FAKETCP_BIN/echoall" "$TOOLS/echoclient" "$TOOLS/tcpsend
 enter_netns 240 "$@"
 
 info() { echo "    $1"; }
+plan 8   # PASS or FAIL lines in a full run (lib.sh: check-lab counts every check)
 start_prog echoall || finish
 
 now() { date +%s.%N; }

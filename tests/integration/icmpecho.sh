@@ -6,6 +6,7 @@
 require_root icmpecho
 enter_netns 90 "$@"
 
+plan 8   # PASS or FAIL lines in a full run (lib.sh: check-lab counts every check)
 start_prog icmpecho || finish
 check "icmpecho: prints 'allocated tunnel interface tun0'" "first line is: $(head -n 1 "$PROG_LOG")" \
   grep -qx 'allocated tunnel interface tun0' "$PROG_LOG"

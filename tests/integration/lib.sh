@@ -26,27 +26,31 @@ export FAKETCP_BIN
 TOOLS=$FAKETCP_BIN/tests/bin
 
 T_FAILED=0      # FAIL lines printed so far
+T_CHECKS=0      # PASS and FAIL lines printed so far
+T_PLAN=         # how many a full run prints (plan N)
 T_PIDS=()       # processes to stop on exit
 T_DIR=          # scratch directory, removed on exit
 
-pass() { echo "PASS $1"; }
+pass() { echo "PASS $1"; T_CHECKS=$((T_CHECKS + 1)); }
 
 # fail NAME REASON [LOG]: one FAIL line, then the last lines of LOG (the
 # program's own output, say) indented, so the reason can be seen in place.
 fail() {
   echo "FAIL $1: $2"
   T_FAILED=$((T_FAILED + 1))
+  T_CHECKS=$((T_CHECKS + 1))
   if [ -n "${3:-}" ] && [ -s "$3" ]; then
     echo "    last lines of $(basename "$3"):"
     tail -n 12 "$3" | sed 's/^/    | /'
   fi
-  # make check-lab sets this: a student's first failure is the one to fix,
-  # and a step that answers nothing would otherwise sit out every timeout.
-  if [ "${FAKETCP_FIRST_FAIL_ENDS:-}" = 1 ]; then
-    echo "    (the first failure ends this test: fix it, then run it again)"
-    finish
-  fi
 }
+
+# plan N: a run of this script to its end prints N PASS or FAIL lines.  A
+# run that a failure ends early says how many it left out, in a line
+# "NOTRUN K checks: ...", so that make check-lab counts every check of a
+# step on every run; a full run that prints another number fails, so the
+# plan cannot go stale.
+plan() { T_PLAN=$1; }
 
 # check NAME REASON CMD...: PASS if CMD succeeds, else FAIL with REASON and
 # what CMD printed.
@@ -61,6 +65,11 @@ check() {
 }
 
 finish() {
+  if [ -n "$T_PLAN" ] && [ "$T_CHECKS" -lt "$T_PLAN" ] && [ "$T_FAILED" -gt 0 ]; then
+    echo "NOTRUN $((T_PLAN - T_CHECKS)) checks: the failure above stopped $(basename "$0") before them"
+  elif [ -n "$T_PLAN" ] && [ "$T_CHECKS" -ne "$T_PLAN" ]; then
+    fail "$(basename "$0"): its plan" "it printed $T_CHECKS PASS or FAIL lines, 'plan $T_PLAN' says $T_PLAN: update plan"
+  fi
   [ "$T_FAILED" -eq 0 ]
   exit $?
 }
