@@ -233,12 +233,12 @@ def unescape(s):
 # What a test's expression names, in a student's words: r[0].ack() is the
 # reply's tcp ack.
 FIELD_WORDS = [
-    (r"\br(?:\[\d+\]|\.back\(\)|\.front\(\))?\.ack\(\)", "the reply's tcp ack"),
-    (r"\br(?:\[\d+\]|\.back\(\)|\.front\(\))?\.seq\(\)", "the reply's tcp seq"),
-    (r"\br(?:\[\d+\]|\.back\(\)|\.front\(\))?\.window\(\)", "the reply's tcp win"),
-    (r"\br(?:\[\d+\]|\.back\(\)|\.front\(\))?\.data\b", "the reply's payload"),
-    (r"\bflags\(r(?:\[\d+\])?\)", "the reply's tcp flags"),
-    (r"\br\.size\(\)", "the number of replies written"),
+    (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.(ack|seq)\(\)", r"tcp \2 of the reply (\1)"),
+    (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.window\(\)", r"tcp win of the reply (\1)"),
+    (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.data\.empty\(\)", r"an empty payload in the reply (\1)"),
+    (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.data\b", r"the payload of the reply (\1)"),
+    (r"\bflags\((\w+)(?:\[\d+\])?\)", r"tcp flags of the reply (\1)"),
+    (r"\b(r|\w*replies|written)\.size\(\)", r"the number of replies (\1)"),
 ]
 
 
