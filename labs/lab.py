@@ -220,7 +220,8 @@ def build(step, name, student, tree, checks, paths):
             hint = ["the build took over %d s" % BUILD_TIMEOUT]
         checks.report(False, "build", "%s compiles and links" % rel, [paths(h) for h in hint])
         return None
-    warnings = [paths(l) for l in out.split("\n") if "warning:" in l and name in l]
+    # Once each: the file is compiled twice (the program, and for the tests).
+    warnings = list(dict.fromkeys(paths(l) for l in out.split("\n") if "warning:" in l and name in l))
     checks.report(True, "build", "%s compiles and links" % rel,
                   ["(a warning, worth reading) " + w for w in warnings[:5]])
     return [os.path.join(tree, "build", "tests", t) for t in tests]
@@ -266,6 +267,12 @@ def hints_of(case_xml, paths):
         # ntohl() and ntohs() as written, not as <netinet/in.h> expands them
         original = re.sub(r"__bswap_32 \(", "ntohl(", re.sub(r"__bswap_16 \(", "ntohs(", original))
         where = "(tests/%s:%s)" % (filename, line)
+        if "{Unknown expression after the reported line}" in original:
+            # The program stopped inside this check (an abort, a signal).
+            others.append("the check at %s did not finish: the program stopped inside it" % where[1:-1])
+            others += ["  " + i for i in infos]
+            infos = []
+            continue
         if re.search(r"\w_diff\(", original):
             text = re.sub(r'\s*==\s*""\s*$', "", expanded).strip()
             if text.startswith('"') and text.endswith('"'):
@@ -346,7 +353,7 @@ def run_unit(binary, tree, checks, paths):
         done = re.search(r'<OverallResult success="(true|false)"', body)
         if done and rc != "timeout":
             ok = done.group(1) == "true"
-            checks.report(ok, "unit", name, [] if ok else hints_of(body, paths))
+            checks.report(ok, "unit", name, [] if ok else crash_lines(out, paths) + hints_of(body, paths))
         elif rc == "timeout":
             checks.report(False, "unit", name, hints_of(body, paths)
                           + ["it ran over %d s and was stopped: an endless loop?" % UNIT_TIMEOUT])
