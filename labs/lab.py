@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -41,27 +42,54 @@ class Interrupted(Exception):
     pass
 
 
+def session_members(sid):
+    """The processes of session sid.  A process group is not enough: a
+    kernel test runs under timeout(1), which makes a group of its own."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 3 and fields[3] == str(sid):
+            pids.append(int(d))
+    return pids
+
+
+def stop_session(sid):
+    """SIGTERM to every process of session sid, then SIGKILL to those left
+    after 3 s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in session_members(sid):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        for _ in range(30):
+            if not session_members(sid):
+                return
+            time.sleep(0.1)
+
+
 def run(cmd, timeout, **kw):
-    """Runs cmd in a process group of its own, its output (stdout and
-    stderr) as text.  Returns (output, exit status, or "timeout").  On a
-    timeout or Ctrl-C the whole group is stopped, so nothing it started runs
-    on (a kernel test's programs, a looping unit test)."""
+    """Runs cmd in a session of its own, its output (stdout and stderr) as
+    text.  Returns (output, exit status, or "timeout").  On a timeout or
+    Ctrl-C every process of the session is stopped, so nothing it started
+    runs on (a kernel test's programs, a looping unit test)."""
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          errors="replace", start_new_session=True, **kw)
     try:
         out, _ = p.communicate(timeout=timeout)
         return out, p.returncode
     except (subprocess.TimeoutExpired, KeyboardInterrupt) as e:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(p.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                out, _ = p.communicate(timeout=3)
-                break
-            except subprocess.TimeoutExpired:
-                out = ""
+        stop_session(p.pid)
+        try:
+            out, _ = p.communicate(timeout=3)
+        except subprocess.TimeoutExpired:
+            out = ""
         if isinstance(e, KeyboardInterrupt):
             raise Interrupted()
         return out or "", "timeout"
