@@ -42,6 +42,10 @@ STEPS      := icmpecho rejectall acceptall discardall connectmany echoall
 #                       (docs/discardall2.md)
 EXTENSIONS := discardall_fast connectmany_window echoall_hardened discardall2
 ALL_PROGRAMS := $(STEPS) $(EXTENSIONS)
+# The labs (make lab STEP=..., docs/labs.md): every step, and discardall2,
+# whose lesson (rcv_nxt and the duplicate ACK) is one to write yourself too.
+# The other extensions add options, not a protocol lesson.
+LABS       := $(STEPS) discardall2
 PROGRAMS := $(addprefix $(BINPREFIX),$(ALL_PROGRAMS))
 # What every program links: the lesson (faketcp.cc), and the tooling around
 # it (tooling/: the tun reads and writes with their --pcap copy, the command

@@ -208,7 +208,7 @@ def build(step, name, student, tree, checks, paths):
     """Builds the step's program, its unit tests and the test programs its
     kernel test runs, in tree, with the student's file in place of name.
     Returns the unit test binaries, or None."""
-    exclude = ["build", "lab", ".git", "tests/bin", name] + STEPS
+    exclude = ["build", "lab", ".git", "tests/bin", name] + skeleton.PROGRAMS  # the binaries too
     copy_tree(ROOT, tree, exclude)
     # The objects of the repository's own build (same flags, same sources)
     # save minutes; make rebuilds whatever the student's file changes.  Only
