@@ -266,7 +266,7 @@ FIELD_WORDS = [
     (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.(ack|seq)\(\)", r"tcp \2 of the reply (\1)"),
     (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.window\(\)", r"tcp win of the reply (\1)"),
     (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.data\.empty\(\)", r"an empty payload in the reply (\1)"),
-    (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.data\b", r"the payload of the reply (\1)"),
+    (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.data\b(?!\()", r"the payload of the reply (\1)"),
     (r"\bflags\((\w+)(?:\[\d+\])?\)", r"tcp flags of the reply (\1)"),
     (r"\b(r|\w*replies|written)\.size\(\)", r"the number of replies (\1)"),
 ]
