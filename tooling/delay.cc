@@ -20,25 +20,32 @@ void delay_options_add(OptionTable* table, DelayOptions* delay)
                "每个 ACK 先扣住 MS 毫秒再写出（默认 0）：发送方的 RTT 与 RTO 随之变大" });
 }
 
-static int64_t fake_now = -1;
+static int64_t fake_now_us = -1;
+
+// Microseconds: a segment held at 100.9 ms and due at 150 ms would be held
+// 49.1 ms on a clock of milliseconds.
+static int64_t clock_us()
+{
+  if (fake_now_us >= 0)
+    return fake_now_us;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
 
 int64_t clock_ms()
 {
-  if (fake_now >= 0)
-    return fake_now;
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  return clock_us() / 1000;
 }
 
 void clock_fake(int64_t ms)
 {
-  fake_now = ms;
+  fake_now_us = ms < 0 ? -1 : ms * 1000;
 }
 
 struct HeldSegment
 {
-  int64_t due;  // clock_ms() when it is to be written
+  int64_t due;  // clock_us() when it is to be written
   int len;
   unsigned char bytes[kDelayMaxLen];
 };
@@ -59,7 +66,7 @@ bool delay_write(int fd, const void* buf, int len, int ms)
     return false;
   }
   HeldSegment seg;
-  seg.due = clock_ms() + ms;
+  seg.due = clock_us() + static_cast<int64_t>(ms) * 1000;
   seg.len = len;
   memcpy(seg.bytes, buf, len);
   // After every one due at the same time or before: those of one time keep their order.
@@ -72,7 +79,7 @@ bool delay_write(int fd, const void* buf, int len, int ms)
 int delay_release(int fd)
 {
   int n = 0;
-  const int64_t now = clock_ms();
+  const int64_t now = clock_us();
   while (!held.empty() && held.front().due <= now)
   {
     tun_write(fd, held.front().bytes, held.front().len);
@@ -91,8 +98,8 @@ int delay_next_ms()
 {
   if (held.empty())
     return -1;
-  const int64_t wait = held.front().due - clock_ms();
-  return wait > 0 ? static_cast<int>(wait) : 0;
+  const int64_t wait_us = held.front().due - clock_us();
+  return wait_us > 0 ? static_cast<int>((wait_us + 999) / 1000) : 0;  // poll's ms, rounded up
 }
 
 bool delay_wait_input(int fd)

@@ -25,7 +25,8 @@ struct DelayOptions
 // Adds --delay to the table.
 void delay_options_add(OptionTable* table, DelayOptions* delay);
 
-// Milliseconds of CLOCK_MONOTONIC, or the fake time a test set.
+// Milliseconds of CLOCK_MONOTONIC (held segments are timed to the
+// microsecond), or the fake time a test set.
 int64_t clock_ms();
 // From now on clock_ms() returns ms (a test's clock); -1: the real clock again.
 void clock_fake(int64_t ms);
