@@ -26,35 +26,24 @@ set -u
 
 # A bad --drop is refused naming the option and its range, exit status 2
 # (no root needed: it never gets as far as the tun device).
-if [ "${FAKETCP_IN_NETNS:-}" != 1 ] && [ -x "$FAKETCP_BIN/discardall2" ]; then
-  for bad in 0 3x0 3x11 x 1000001 3x4x5; do
-    "$FAKETCP_BIN/discardall2" --drop "$bad" > /dev/null 2> /tmp/discardall2-opt.$$
-    rc=$?
-    if [ "$rc" = 2 ] && grep -q -- "--drop $bad: expected .*1\.\.1000000.*1\.\.10" /tmp/discardall2-opt.$$; then
-      pass "discardall2: --drop $bad refused with exit status 2, naming --drop and its ranges"
-    else
-      fail "discardall2: --drop $bad refused" "exit status $rc, said: $(head -n 1 /tmp/discardall2-opt.$$)"
-    fi
-  done
-  for bad in "--delay -1" "--delay 10001" "--delay 5ms"; do
-    $FAKETCP_BIN/discardall2 $bad > /dev/null 2> /tmp/discardall2-opt.$$
-    rc=$?
-    if [ "$rc" = 2 ] && grep -q -- "--delay ${bad#--delay }: expected .*0\.\.10000" /tmp/discardall2-opt.$$; then
-      pass "discardall2: $bad refused with exit status 2, naming --delay and its range"
-    else
-      fail "discardall2: $bad refused" "exit status $rc, said: $(head -n 1 /tmp/discardall2-opt.$$)"
-    fi
-  done
-  for bad in 5 0,5 5,0 5,60001 1000000001,5 5,6,7; do
-    "$FAKETCP_BIN/discardall2" --zero-window "$bad" > /dev/null 2> /tmp/discardall2-opt.$$
-    rc=$?
-    if [ "$rc" = 2 ] && grep -q -- "--zero-window $bad: expected BYTES,MS.*1\.\.1000000000.*1\.\.60000" /tmp/discardall2-opt.$$; then
-      pass "discardall2: --zero-window $bad refused with exit status 2, naming --zero-window and its ranges"
-    else
-      fail "discardall2: --zero-window $bad refused" "exit status $rc, said: $(head -n 1 /tmp/discardall2-opt.$$)"
-    fi
-  done
+# refused OPTION VALUE RANGES: discardall2 OPTION VALUE exits 2, saying
+# "OPTION VALUE: expected" and then RANGES (a grep pattern).
+refused() {
+  "$FAKETCP_BIN/discardall2" "$1" "$2" > /dev/null 2> /tmp/discardall2-opt.$$
+  local rc=$?
+  if [ "$rc" = 2 ] && grep -q -- "$1 $2: expected .*$3" /tmp/discardall2-opt.$$; then
+    pass "discardall2: $1 $2 refused with exit status 2, naming $1 and its range"
+  else
+    fail "discardall2: $1 $2 refused" "exit status $rc, said: $(head -n 1 /tmp/discardall2-opt.$$)"
+  fi
   rm -f /tmp/discardall2-opt.$$
+}
+if [ "${FAKETCP_IN_NETNS:-}" != 1 ] && [ -x "$FAKETCP_BIN/discardall2" ]; then
+  for bad in 0 3x0 3x11 x 1000001 3x4x5; do refused --drop "$bad" '1\.\.1000000.*1\.\.10'; done
+  for bad in -1 10001 5ms; do refused --delay "$bad" '0\.\.10000'; done
+  for bad in 5 0,5 5,0 5,60001 1000000001,5 5,6,7; do
+    refused --zero-window "$bad" 'BYTES,MS.*1\.\.1000000000.*1\.\.60000'
+  done
 fi
 
 require_root discardall2
