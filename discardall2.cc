@@ -219,8 +219,8 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
   }
   TcpState& st = it->second;
   char why[128];
-  if (zero_window_refuses(zero, st.zero, st.rcv_nxt, seq, payload_len + tcphdr->fin, clock_ms(),
-                          why, sizeof why))
+  if (zero_window_refuses(zero, st.zero, st.rcv_nxt, seq, payload_len, clock_ms(), why,
+                          sizeof why))
   {
     // --zero-window: a probe, or data past the window.  RFC 9293 3.10.7.4:
     // a segment not acceptable is answered with an ACK of rcv_nxt.

@@ -582,6 +582,25 @@ TEST_CASE("discardall2 --zero-window: a segment past the window's edge is not ta
   clock_fake(-1);
 }
 
+TEST_CASE("discardall2 --zero-window: a FIN right after the edge's last byte is taken, and "
+          "answered with FIN+ACK", "[tcp][discardall2][zero-window]")
+{
+  zero.bytes = 2 * kMss;
+  zero.ms = 500;
+  clock_fake(1000);
+  Sender s(41015, 95000);
+  s.handshake(2 * kMss);
+  check_ack(s.data(0), s.seg(1), s.lines, kMss);
+  auto r = s.send(s.seg(1), kIss + 1, "F.", kMss);  // the last bytes up to the edge, and the FIN
+  INFO("discardall2 printed:\n" << s.lines);
+  REQUIRE(r.size() == 1);
+  CHECK(flags(r[0]) == "F.");
+  CHECK(r[0].ack() == s.seg(2) + 1);
+  CHECK_FALSE(has(s.lines, "past the window"));
+  zero.bytes = 0;
+  clock_fake(-1);
+}
+
 TEST_CASE("discardall2 --zero-window parses BYTES,MS and refuses anything else",
           "[options][discardall2][zero-window]")
 {

@@ -63,8 +63,10 @@ uint16_t zero_window_of(const ZeroWindowOptions& zero, const ZeroWindowState& st
 bool zero_window_close(const ZeroWindowOptions& zero, ZeroWindowState* state, uint32_t rcv_nxt,
                        int64_t now, char* why, int why_size);
 
-// True when the segment [seq, seq + len) is not to be taken: the window is
-// 0 (a probe, or data past it), or its end is past the edge.  Then `why`
+// True when the segment whose data is [seq, seq + len) is not to be taken:
+// the window is 0 (any segment: a probe, data, a FIN), or its data ends past
+// the edge (a FIN right after the last byte is taken: Linux sends none past
+// the edge, and RFC 9293 3.10.7.4 trims what lies beyond).  Then `why`
 // holds the line ("zero window probe, rcv_nxt = 10721, seq = 10720, answered
 // with win 0").
 bool zero_window_refuses(const ZeroWindowOptions& zero, const ZeroWindowState& state,
