@@ -38,6 +38,7 @@ STEPS      := icmpecho rejectall acceptall discardall connectmany echoall
 #   echoall_hardened    SYN cookies, an idle timeout, window scaling, -K
 #                       (docs/syncookies.md)
 #   discardall2         rcv_nxt per connection, duplicate ACKs, --drop N[xK],
+#                       --loss P --seed S, --delay MS, --zero-window BYTES,MS,
 #                       --kernel-state
 #                       (docs/discardall2.md)
 EXTENSIONS := discardall_fast connectmany_window echoall_hardened discardall2
@@ -55,7 +56,7 @@ SHARED   := $(BUILD)/faketcp.o $(BUILD)/tooling/tunio.o $(BUILD)/tooling/cmdline
 discardall_fast_TOOLING    := speed tcp_options tundev ack_burst
 connectmany_window_TOOLING :=
 echoall_hardened_TOOLING   := speed tcp_options tundev siphash echo_bounds
-discardall2_TOOLING        := loss sock_diag
+discardall2_TOOLING        := loss sock_diag delay zero_window
 program_tooling = $(patsubst %,$(BUILD)/tooling/%.o,$($(1)_TOOLING))
 # Every object of tooling/ (none has a main).
 TOOLING  := $(patsubst %.cc,$(BUILD)/%.o,$(wildcard tooling/*.cc))
