@@ -50,6 +50,7 @@ require_root discardall2
 require_tools discardall2 nc tcpdump ss timeout awk
 require_built discardall2 "$FAKETCP_BIN/discardall2"
 enter_netns 120 "$@"
+plan 24   # PASS or FAIL lines inside the namespace in a full run (lib.sh: check-lab counts every check)
 
 # The sender's congestion control, in this namespace alone: reno, RFC 5681's
 # own, whose ssthresh a loss sets to half the flight.  The default here may
