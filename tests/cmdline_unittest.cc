@@ -336,7 +336,7 @@ TEST_CASE("OptionTable exits 1 when the --pcap file cannot be written, saying so
 TEST_CASE("OptionTable lists every row and argument with its range under FAKETCP_OPTION_ROWS=1, "
           "and exits 0", "[options]")
 {
-  // tests/checks/option_edges.sh asks every program for this listing.
+  // tests/integration/option_edges.sh asks every program for this listing.
   const ChildRun r = run_in_child([]() {
     setenv("FAKETCP_OPTION_ROWS", "1", 1);
     Values v;

@@ -94,7 +94,7 @@ class OptionTable
   //   argument<TAB>METAVAR<TAB>METAVAR<TAB>TYPE<TAB>MIN<TAB>MAX
   // NAME is the option as its messages name it (-r, --pcap), SPELLINGS every
   // way to write it ("-r,--syn-rto"), TYPE kFlag's "flag", "int", ...  This
-  // is how tests/checks/option_edges.sh finds every option of every program,
+  // is how tests/integration/option_edges.sh finds every option of every program,
   // so none is added without its edges being checked.
   void parse_or_exit(int argc, char* argv[]);
 

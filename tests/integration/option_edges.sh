@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/checks/option_edges.sh - every option of every program at its edges,
+# tests/integration/option_edges.sh - every option of every program at its edges,
 # from the programs' own tables: each program is asked for its rows
 # (FAKETCP_OPTION_ROWS=1, tooling/cmdline.h), so an option added to a table
 # is checked here without a line of this file changing.
@@ -30,7 +30,7 @@
 # 再小一或再大一被拒绝（退出码 2，消息写出选项和范围）；文本类选项的取值
 # 列在 text_cases 中，缺了条目就失败。
 set -u
-. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/lib.sh"
 name=option_edges
 
 if [ "${FAKETCP_IN_NETNS:-}" != 1 ]; then
