@@ -255,19 +255,21 @@ for prog in $FAKETCP_PROGRAMS; do
         good=() bad=()
         while IFS='|' read -r verdict value a b _; do
           cmd_for "$first" "$value"
+          shown=${value/#$T_DIR/DIR}
+          [ -n "$shown" ] || shown='""'
           if [ "$verdict" = accept ]; then
             try_accept "$prog" "$opt '$value'" "${CMD[@]}"
-            good+=("\`${value/#$T_DIR/DIR}\`")
+            good+=("\`$shown\`")
           else
             try_refuse "$prog" "$opt '$value'" "$a" "$b" "${CMD[@]}"
-            bad+=("\`${value/#$T_DIR/DIR}\` ($a)")
+            bad+=("\`$shown\` ($a)")
           fi
         done <<<"$cases"
         least=${good[0]}
         greatest=${good[*]:1}
         refused=$(IFS=,; echo "${bad[*]}" | sed 's/,/, /g')
         table_add "$opt" "$least" "${greatest:-$least}" "$refused" "$prog"
-        summary="${#good[@]} values accepted, ${#bad[@]} refused, each with its status and message"
+        summary="accepted ${good[*]}; refused ${refused}, each with its message"
         ;;
     esac
     if [ ${#errors[@]} -eq 0 ]; then
