@@ -243,15 +243,16 @@ bool tcp_check(const void* segment, int seg_len)
 
 void tcp_print(const struct iphdr* iphdr, const struct tcphdr* tcphdr, int payload_len)
 {
-  // tcpdump's letters in tcpdump's order; '.' is ACK, "none" is no flag.
+  // tcpdump's letters in tcpdump's order (FSRP.U: ACK before URG, as
+  // tcp_flag_values in its print-tcp.c); '.' is ACK, "none" is no flag.
   char flags[8];
   char* p = flags;
   if (tcphdr->fin) *p++ = 'F';
   if (tcphdr->syn) *p++ = 'S';
   if (tcphdr->rst) *p++ = 'R';
   if (tcphdr->psh) *p++ = 'P';
-  if (tcphdr->urg) *p++ = 'U';
   if (tcphdr->ack) *p++ = '.';
+  if (tcphdr->urg) *p++ = 'U';
   *p = '\0';
   if (p == flags)
     strcpy(flags, "none");

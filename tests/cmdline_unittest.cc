@@ -332,3 +332,30 @@ TEST_CASE("OptionTable exits 1 when the --pcap file cannot be written, saying so
   CHECK(contains(r.err, "open /nonexistent-dir/x.pcap"));
   CHECK(contains(r.err, "choose a writable path"));
 }
+
+TEST_CASE("OptionTable lists every row and argument with its range under FAKETCP_OPTION_ROWS=1, "
+          "and exits 0", "[options]")
+{
+  // tests/integration/option_edges.sh asks every program for this listing.
+  const ChildRun r = run_in_child([]() {
+    setenv("FAKETCP_OPTION_ROWS", "1", 1);
+    Values v;
+    OptionTable table("");
+    table_fill(&table, &v, true);
+    char arg0[] = "faketcp-test";
+    char bad[] = "--no-such-option";  // never read: the listing comes first
+    char* argv[] = { arg0, bad, nullptr };
+    table.parse_or_exit(2, argv);
+    return std::string("returned");
+  });
+  CHECK(r.status == 0);
+  CHECK(r.out == "option\t-i\t-i\tifname\t0\t0\n"
+                 "option\t-a\t-a\tcidr\t0\t0\n"
+                 "option\t--pcap\t--pcap\tcapture\t0\t0\n"
+                 "option\t-q\t-q,--quiet\tflag\t0\t0\n"
+                 "option\t-w\t-w\tint\t1\t4096\n"
+                 "option\t--window\t--window\tsize\t1\t1073725440\n"
+                 "argument\tIP\tIP\tipv4\t0\t0\n"
+                 "argument\tPORT\tPORT\tint\t1\t65535\n");
+  CHECK(r.err.empty());
+}

@@ -194,6 +194,43 @@ static void expected_print(const char* who, const char* text, const char* what, 
           example ? ")" : "");
 }
 
+// "int", "cidr": a type as the FAKETCP_OPTION_ROWS listing names it.
+static const char* type_name(OptionType type)
+{
+  switch (type)
+  {
+    case OptionType::kFlag: return "flag";
+    case OptionType::kInt: return "int";
+    case OptionType::kLong: return "long";
+    case OptionType::kSize: return "size";
+    case OptionType::kText: return "text";
+    case OptionType::kTextList: return "textlist";
+    case OptionType::kIpv4: return "ipv4";
+    case OptionType::kIfname: return "ifname";
+    case OptionType::kCidr: return "cidr";
+    case OptionType::kCapture: return "capture";
+  }
+  return "?";
+}
+
+// The FAKETCP_OPTION_ROWS listing (cmdline.h): every row, then every argument.
+static void rows_print(const std::vector<OptionRow>& rows, const std::vector<ArgumentRow>& args)
+{
+  for (const OptionRow& row : rows)
+  {
+    std::string spellings;
+    if (row.letter)
+      spellings = std::string("-") + row.letter;
+    if (row.name)
+      spellings += std::string(spellings.empty() ? "" : ",") + "--" + row.name;
+    printf("option\t%s\t%s\t%s\t%ld\t%ld\n", row_name(row).c_str(), spellings.c_str(),
+           type_name(row.type), row.min, row.max);
+  }
+  for (const ArgumentRow& arg : args)
+    printf("argument\t%s\t%s\t%s\t%ld\t%ld\n", arg.metavar, arg.metavar, type_name(arg.type),
+           arg.min, arg.max);
+}
+
 // Takes one value into its place; false after printing what is wrong.
 static bool take(const OptionRow& row, const char* text)
 {
@@ -289,6 +326,12 @@ void OptionTable::parse_or_exit(int argc, char* argv[])
                            static_cast<int>(256 + i) });
   }
   longopts.push_back({ nullptr, 0, nullptr, 0 });
+  const char* listing = getenv("FAKETCP_OPTION_ROWS");
+  if (listing && strcmp(listing, "1") == 0)
+  {
+    rows_print(rows_, args_);
+    exit(0);
+  }
 
   const char* slash = argc > 0 ? strrchr(argv[0], '/') : nullptr;
   program_ = argc > 0 ? (slash ? slash + 1 : argv[0]) : program_invocation_short_name;

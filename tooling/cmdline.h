@@ -87,6 +87,15 @@ class OptionTable
   // and the usage line to stderr, on an unknown option, a value out of its
   // range, or a wrong number of arguments; 1 when the --pcap file cannot be
   // opened.
+  //
+  // With FAKETCP_OPTION_ROWS=1 in the environment it prints the table
+  // instead, one line per row then per argument, tab-separated, and exits 0:
+  //   option<TAB>NAME<TAB>SPELLINGS<TAB>TYPE<TAB>MIN<TAB>MAX
+  //   argument<TAB>METAVAR<TAB>METAVAR<TAB>TYPE<TAB>MIN<TAB>MAX
+  // NAME is the option as its messages name it (-r, --pcap), SPELLINGS every
+  // way to write it ("-r,--syn-rto"), TYPE kFlag's "flag", "int", ...  This
+  // is how tests/integration/option_edges.sh finds every option of every program,
+  // so none is added without its edges being checked.
   void parse_or_exit(int argc, char* argv[]);
 
   // usage: PROGRAM [-i IFNAME] ... ARGS, wrapped at 80 columns.
