@@ -10,7 +10,7 @@
 #     names the option, the value and the range ("-r 0: expected ..., 1..60000");
 #   - a flag: accepted under each spelling; its long name given a value
 #     (--exit=1) is refused, exit 2;
-#   - a text option (-i, -a, --pcap, --drop, IP): the values listed below in
+#   - a text option (-i, -a, --pcap, --drop, --zero-window, IP): the values listed below in
 #     text_cases, keyed by the option's name; an option of such a type that
 #     has no entry there FAILS, so its edges must be written down;
 #   - connectmany's COUNT against the tunnel's network: a count that exactly
@@ -78,6 +78,13 @@ text_cases() {
       echo "refuse|1000001|2|--drop 1000001: expected N or NxK|N one past"
       echo "refuse|1x0|2|--drop 1x0: expected N or NxK|K 0"
       echo "refuse|1x11|2|--drop 1x11: expected N or NxK|K one past" ;;
+    --zero-window)
+      echo "accept|1,1|the least BYTES and MS"
+      echo "accept|1000000000,60000|the greatest BYTES and MS"
+      echo "refuse|0,5|2|--zero-window 0,5: expected BYTES,MS, bytes received 1..1000000000, then window 0 for 1..60000 ms|BYTES 0"
+      echo "refuse|1000000001,5|2|--zero-window 1000000001,5: expected BYTES,MS|BYTES one past"
+      echo "refuse|5,0|2|--zero-window 5,0: expected BYTES,MS|MS 0"
+      echo "refuse|5,60001|2|--zero-window 5,60001: expected BYTES,MS|MS one past" ;;
     IP)
       echo "accept|10.0.0.1|an address of the tunnel's network"
       echo "refuse|10.0.0.256|2|IP 10.0.0.256: expected an IPv4 address|a byte past 255"
