@@ -18,7 +18,9 @@
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace
@@ -210,6 +212,25 @@ TEST_CASE("tun_read_burst writes the kept ACKs when nothing waits to be read, no
   // Then the queue is empty: the ACK goes before the read.
   CHECK(tun_read_burst(wire.fd, buf, sizeof buf, 0) < 0);  // EAGAIN: nothing queued
   CHECK(all_written(wire) == std::vector<std::string>{ "port 9 ack 1461" });
+}
+
+TEST_CASE("tun_read_burst waits up to wait_ms for the next segment once the burst is over",
+          "[tunio][ackburst]")
+{
+  Wire wire;
+  FlushAtEnd flush_at_end;
+  REQUIRE(fcntl(wire.fd, F_SETFL, fcntl(wire.fd, F_GETFL) | O_NONBLOCK) == 0);
+  const Bytes segment = tcp_packet(40001, 0, TH_ACK | TH_PUSH, 100);
+  // The segment comes 50 ms after the queue ran dry: the read waits for it
+  // in poll(), as the main loop does, rather than return EAGAIN.
+  std::thread late([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    wire.deliver(segment);
+  });
+  unsigned char buf[2048];
+  const int n = tun_read_burst(wire.fd, buf, sizeof buf, 2000);
+  late.join();
+  CHECK(n == static_cast<int>(segment.size()));
 }
 
 TEST_CASE("tun_buffer_console: the console lines wait like the ACKs, and go when nothing "
