@@ -266,7 +266,11 @@ def hints_of(case_xml, paths):
         # ntohl() and ntohs() as written, not as <netinet/in.h> expands them
         original = re.sub(r"__bswap_32 \(", "ntohl(", re.sub(r"__bswap_16 \(", "ntohs(", original))
         where = "(tests/%s:%s)" % (filename, line)
-        if re.search(r"\w_diff\(", original):
+        if original.startswith("{Unknown expression after the reported line}"):
+            # Catch2 caught a signal: the last check it saw passed, the code after it died
+            others.append("it died after the check at %s passed, in the code run next" % where[1:-1])
+            others += ["  " + i for i in infos]
+        elif re.search(r"\w_diff\(", original):
             text = re.sub(r'\s*==\s*""\s*$', "", expanded).strip()
             if text.startswith('"') and text.endswith('"'):
                 text = text[1:-1]
@@ -346,7 +350,10 @@ def run_unit(binary, tree, checks, paths):
         done = re.search(r'<OverallResult success="(true|false)"', body)
         if done and rc != "timeout":
             ok = done.group(1) == "true"
-            checks.report(ok, "unit", name, [] if ok else hints_of(body, paths))
+            hints = [] if ok else hints_of(body, paths)
+            if not ok and "<FatalErrorCondition" in body:
+                hints = crash_lines(out, paths) + hints  # the assert's own text and line first
+            checks.report(ok, "unit", name, hints)
         elif rc == "timeout":
             checks.report(False, "unit", name, hints_of(body, paths)
                           + ["it ran over %d s and was stopped: an endless loop?" % UNIT_TIMEOUT])
