@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -43,27 +44,54 @@ class Interrupted(Exception):
     pass
 
 
+def session_members(sid):
+    """The processes of session sid.  A process group is not enough: a
+    kernel test runs under timeout(1), which makes a group of its own."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 3 and fields[3] == str(sid):
+            pids.append(int(d))
+    return pids
+
+
+def stop_session(sid):
+    """SIGTERM to every process of session sid, then SIGKILL to those left
+    after 3 s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in session_members(sid):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        for _ in range(30):
+            if not session_members(sid):
+                return
+            time.sleep(0.1)
+
+
 def run(cmd, timeout, **kw):
-    """Runs cmd in a process group of its own, its output (stdout and
-    stderr) as text.  Returns (output, exit status, or "timeout").  On a
-    timeout or Ctrl-C the whole group is stopped, so nothing it started runs
-    on (a kernel test's programs, a looping unit test)."""
+    """Runs cmd in a session of its own, its output (stdout and stderr) as
+    text.  Returns (output, exit status, or "timeout").  On a timeout or
+    Ctrl-C every process of the session is stopped, so nothing it started
+    runs on (a kernel test's programs, a looping unit test)."""
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          errors="replace", start_new_session=True, **kw)
     try:
         out, _ = p.communicate(timeout=timeout)
         return out, p.returncode
     except (subprocess.TimeoutExpired, KeyboardInterrupt) as e:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(p.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                out, _ = p.communicate(timeout=3)
-                break
-            except subprocess.TimeoutExpired:
-                out = ""
+        stop_session(p.pid)
+        try:
+            out, _ = p.communicate(timeout=3)
+        except subprocess.TimeoutExpired:
+            out = ""
         if isinstance(e, KeyboardInterrupt):
             raise Interrupted()
         return out or "", "timeout"
@@ -222,7 +250,8 @@ def build(step, name, student, tree, checks, paths):
             hint = ["the build took over %d s" % BUILD_TIMEOUT]
         checks.report(False, "build", "%s compiles and links" % rel, [paths(h) for h in hint])
         return None
-    warnings = [paths(l) for l in out.split("\n") if "warning:" in l and name in l]
+    # Once each: the file is compiled twice (the program, and for the tests).
+    warnings = list(dict.fromkeys(paths(l) for l in out.split("\n") if "warning:" in l and name in l))
     checks.report(True, "build", "%s compiles and links" % rel,
                   ["(a warning, worth reading) " + w for w in warnings[:5]])
     return [os.path.join(tree, "build", "tests", t) for t in tests]
@@ -235,12 +264,12 @@ def unescape(s):
 # What a test's expression names, in a student's words: r[0].ack() is the
 # reply's tcp ack.
 FIELD_WORDS = [
-    (r"\br(?:\[\d+\]|\.back\(\)|\.front\(\))?\.ack\(\)", "the reply's tcp ack"),
-    (r"\br(?:\[\d+\]|\.back\(\)|\.front\(\))?\.seq\(\)", "the reply's tcp seq"),
-    (r"\br(?:\[\d+\]|\.back\(\)|\.front\(\))?\.window\(\)", "the reply's tcp win"),
-    (r"\br(?:\[\d+\]|\.back\(\)|\.front\(\))?\.data\b", "the reply's payload"),
-    (r"\bflags\(r(?:\[\d+\])?\)", "the reply's tcp flags"),
-    (r"\br\.size\(\)", "the number of replies written"),
+    (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.(ack|seq)\(\)", r"tcp \2 of the reply (\1)"),
+    (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.window\(\)", r"tcp win of the reply (\1)"),
+    (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.data\.empty\(\)", r"an empty payload in the reply (\1)"),
+    (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.data\b", r"the payload of the reply (\1)"),
+    (r"\bflags\((\w+)(?:\[\d+\])?\)", r"tcp flags of the reply (\1)"),
+    (r"\b(r|\w*replies|written)\.size\(\)", r"the number of replies (\1)"),
 ]
 
 
@@ -268,11 +297,13 @@ def hints_of(case_xml, paths):
         # ntohl() and ntohs() as written, not as <netinet/in.h> expands them
         original = re.sub(r"__bswap_32 \(", "ntohl(", re.sub(r"__bswap_16 \(", "ntohs(", original))
         where = "(tests/%s:%s)" % (filename, line)
-        if original.startswith("{Unknown expression after the reported line}"):
-            # Catch2 caught a signal: the last check it saw passed, the code after it died
-            others.append("it died after the check at %s passed, in the code run next" % where[1:-1])
+        if "{Unknown expression after the reported line}" in original:
+            # The program stopped inside this check (an abort, a signal).
+            others.append("the check at %s did not finish: the program stopped inside it" % where[1:-1])
             others += ["  " + i for i in infos]
-        elif re.search(r"\w_diff\(", original):
+            infos = []
+            continue
+        if re.search(r"\w_diff\(", original):
             text = re.sub(r'\s*==\s*""\s*$', "", expanded).strip()
             if text.startswith('"') and text.endswith('"'):
                 text = text[1:-1]
@@ -352,10 +383,7 @@ def run_unit(binary, tree, checks, paths):
         done = re.search(r'<OverallResult success="(true|false)"', body)
         if done and rc != "timeout":
             ok = done.group(1) == "true"
-            hints = [] if ok else hints_of(body, paths)
-            if not ok and "<FatalErrorCondition" in body:
-                hints = crash_lines(out, paths) + hints  # the assert's own text and line first
-            checks.report(ok, "unit", name, hints)
+            checks.report(ok, "unit", name, [] if ok else crash_lines(out, paths) + hints_of(body, paths))
         elif rc == "timeout":
             checks.report(False, "unit", name, hints_of(body, paths)
                           + ["it ran over %d s and was stopped: an endless loop?" % UNIT_TIMEOUT])

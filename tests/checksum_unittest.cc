@@ -1,6 +1,7 @@
 // Unit tests of in_checksum and tcp_checksum, the functions every step uses.
 #include "faketcp.h"
 #include "tests/support/fixture.h"
+#include "tests/support/packet_diff.h"
 #include "tests/support/reference.h"
 
 #include <arpa/inet.h>
@@ -12,7 +13,7 @@ TEST_CASE("in_checksum gives RFC 1071's worked example 0x220d", "[checksum]")
   // RFC 1071 section 3: bytes 00 01 f2 03 f4 f5 f6 f7 sum to 0xddf2, whose
   // complement is the checksum.
   const unsigned char data[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
-  CHECK(ntohs(in_checksum(data, sizeof data)) == 0x220d);
+  CHECK(checksum_diff(ntohs(in_checksum(data, sizeof data)), 0x220d) == "");
   CHECK(rfc1071_checksum(data, sizeof data) == 0x220d);  // the tests' reference agrees
 }
 
@@ -20,8 +21,10 @@ TEST_CASE("in_checksum pads an odd last byte with a zero on its right", "[checks
 {
   const unsigned char odd[] = { 0x00, 0x01, 0xf2 };
   const unsigned char even[] = { 0x00, 0x01, 0xf2, 0x00 };
-  CHECK(in_checksum(odd, 3) == in_checksum(even, 4));
-  CHECK(ntohs(in_checksum(odd, 3)) == static_cast<uint16_t>(~(0x0001 + 0xf200)));
+  INFO("00 01 f2: the odd last byte f2 is padded with a zero byte on its right, so the words are"
+       " 0x0001 and 0xf200 (RFC 1071 4.1), as for 00 01 f2 00");
+  CHECK(checksum_diff(ntohs(in_checksum(odd, 3)), ntohs(in_checksum(even, 4))) == "");
+  CHECK(checksum_diff(ntohs(in_checksum(odd, 3)), static_cast<uint16_t>(~(0x0001 + 0xf200))) == "");
 }
 
 // ---------------------------------------------------------------- against a reference
@@ -49,8 +52,8 @@ TEST_CASE("in_checksum agrees with a plain RFC 1071 sum on random buffers of eve
       const uint16_t expected = rfc1071_checksum(buf + start, len);
       const uint16_t got = ntohs(in_checksum(buf + start, len));
       if (got != expected && mismatches++ == 0)
-        UNSCOPED_INFO("first mismatch: length " << len << ", start offset " << start
-                      << ": got " << got << ", expected " << expected);
+        UNSCOPED_INFO("first mismatch: length " << len << ", start offset " << start << ": "
+                      << checksum_diff(got, expected));
     }
   }
   CHECK(mismatches == 0);  // of 1501 lengths x 3 buffers
@@ -67,11 +70,14 @@ TEST_CASE("in_checksum folds every carry: all-0xff buffers of every length", "[c
   {
     const uint16_t expected = rfc1071_checksum(ones, len);
     if (ntohs(in_checksum(ones, len)) != expected && mismatches++ == 0)
-      UNSCOPED_INFO("first mismatch: length " << len);
+      UNSCOPED_INFO("first mismatch: length " << len << ", all bytes 0xff: "
+                    << checksum_diff(ntohs(in_checksum(ones, len)), expected)
+                    << "; every carry above bit 16 must be folded back in, until none is left");
   }
   CHECK(mismatches == 0);
-  CHECK(ntohs(in_checksum(ones, 2)) == 0x0000);
-  CHECK(ntohs(in_checksum(ones, 0)) == 0xffff);
+  CHECK(checksum_diff(ntohs(in_checksum(ones, 2)), 0x0000) == "");
+  INFO("no bytes at all: the sum is 0, its complement 0xffff");
+  CHECK(checksum_diff(ntohs(in_checksum(ones, 0)), 0xffff) == "");
 }
 
 TEST_CASE("a buffer with its checksum inserted sums to zero, odd lengths too", "[checksum]")
@@ -90,7 +96,9 @@ TEST_CASE("a buffer with its checksum inserted sums to zero, odd lengths too", "
     const uint16_t check = in_checksum(buf, len);
     memcpy(buf + at, &check, 2);  // stored as returned: network byte order
     if (in_checksum(buf, len) != 0 && nonzero++ == 0)
-      UNSCOPED_INFO("first failure: length " << len << ", checksum at " << at);
+      UNSCOPED_INFO("first failure: length " << len << ", checksum at " << at << ": with its checksum"
+                    " stored as in_checksum returned it, a buffer must sum to 0 (RFC 1071 1), yet "
+                    << checksum_diff(ntohs(in_checksum(buf, len)), 0));
   }
   CHECK(nonzero == 0);  // of 1499 buffers
 }
@@ -111,11 +119,12 @@ TEST_CASE("tcp_checksum of the kernel's captured SYN gives the checksum the kern
     const uint16_t captured = syn.tcp()->check;
     unsigned char* field = syn.data() + syn.iphdr_len() + 16;
     field[0] = field[1] = 0;
-    CHECK(tcp_checksum(syn.ip(), syn.payload(), seg_len) == captured);
+    CHECK(checksum_diff(ntohs(tcp_checksum(syn.ip(), syn.payload(), seg_len)), ntohs(captured)) == "");
   }
   SECTION("with the field filled in, the segment verifies to zero")
   {
-    CHECK(tcp_checksum(syn.ip(), syn.payload(), seg_len) == 0);
+    INFO("a segment with its checksum filled in sums to 0, pseudo-header included");
+    CHECK(checksum_diff(ntohs(tcp_checksum(syn.ip(), syn.payload(), seg_len)), 0) == "");
   }
   SECTION("one flipped bit in the segment or the addresses makes it fail")
   {
@@ -152,7 +161,8 @@ TEST_CASE("tcp_checksum agrees with a plain pseudo-header sum for segments up to
     sum_input[11] = static_cast<unsigned char>(len & 0xff);
     memcpy(sum_input + 12, segment, len);
     INFO("segment length " << len);
-    CHECK(ntohs(tcp_checksum(syn.ip(), segment, len)) == rfc1071_checksum(sum_input, 12 + len));
+    INFO("the pseudo-header: source, destination, a zero byte, protocol 6, the TCP length in 16 bits");
+    CHECK(checksum_diff(ntohs(tcp_checksum(syn.ip(), segment, len)), rfc1071_checksum(sum_input, 12 + len)) == "");
   }
 }
 
@@ -172,17 +182,17 @@ TEST_CASE("in_checksum and tcp_checksum verify every captured packet, the kernel
       const Packet p(packets[i]);
       const char* why = nullptr;
       REQUIRE(ip_check(p.data(), p.size(), &why));
-      CHECK(in_checksum(p.data(), p.iphdr_len()) == 0);
+      CHECK(checksum_diff(ntohs(in_checksum(p.data(), p.iphdr_len())), 0) == "");
       CHECK(ip_checksum_ok(packets[i]));
       if (p.ip()->protocol == IPPROTO_TCP)
       {
-        CHECK(tcp_checksum(p.ip(), p.payload(), p.tot_len() - p.iphdr_len()) == 0);
+        CHECK(checksum_diff(ntohs(tcp_checksum(p.ip(), p.payload(), p.tot_len() - p.iphdr_len())), 0) == "");
         CHECK(tcp_checksum_ok(packets[i]));
       }
       else
       {
         REQUIRE(p.ip()->protocol == IPPROTO_ICMP);
-        CHECK(in_checksum(p.payload(), p.tot_len() - p.iphdr_len()) == 0);
+        CHECK(checksum_diff(ntohs(in_checksum(p.payload(), p.tot_len() - p.iphdr_len())), 0) == "");
         CHECK(icmp_checksum_ok(packets[i]));
       }
     }

@@ -189,6 +189,7 @@ const uint32_t kOffset = kIss - kClientIsn;
 TEST_CASE("echoall answers a SYN with SYN+ACK: seq 123456, ack seq+1, its window, no options",
           "[tcp][step6]")
 {
+  INFO("rule: a SYN makes the entry: rcv_nxt = its seq + 1 (a SYN counts as one byte), snd_nxt = snd_una = kIss + 1, snd_wnd = its window; the SYN+ACK has seq kIss, ack rcv_nxt");
   Client c(40001);
   auto r = c.send(kClientIsn, 0, "S", "", 29200);
   REQUIRE(r.size() == 1);
@@ -224,6 +225,7 @@ TEST_CASE("echoall answers a SYN again with the same SYN+ACK when its SYN+ACK wa
 TEST_CASE("echoall echoes in-order data at seq + (iss - irs), odd lengths included",
           "[tcp][step6]")
 {
+  INFO("rule: an echo goes out at the data's own seq + offset (offset = snd_nxt - rcv_nxt = iss - irs), and acknowledges only what the client has acknowledged of our echo: ack = snd_una - offset");
   Client c(40003);
   c.handshake();
   uint32_t seq = kClientIsn + 1;
@@ -249,6 +251,7 @@ TEST_CASE("echoall echoes in-order data at seq + (iss - irs), odd lengths includ
 TEST_CASE("echoall acknowledges a byte once the client acknowledges its echo (the mirror ACK)",
           "[tcp][step6]")
 {
+  INFO("rule: the mirror ACK: a newer ACK from the client moves snd_una (snd_una = its ack, snd_wnd = its window); our ack is then snd_una - offset");
   Client c(40004);
   c.handshake();
   auto echo = c.send(kClientIsn + 1, kIss + 1, "P.", "hello");
@@ -273,6 +276,7 @@ TEST_CASE("echoall acknowledges a byte once the client acknowledges its echo (th
 TEST_CASE("echoall echoes only what fits in the client's window (the mirror window)",
           "[tcp][step6]")
 {
+  INFO("rule: the mirror window: we may send up to snd_una + snd_wnd; snd_wnd is the window of the client's newest ACK");
   Client c(40005);
   c.handshake(4);  // the client can take 4 bytes
   auto r = c.send(kClientIsn + 1, kIss + 1, "P.", "abcdef", 4);
@@ -424,6 +428,7 @@ TEST_CASE("echoall answers a keep-alive or zero-window probe with an ACK", "[tcp
 TEST_CASE("echoall echoes a FIN as its own FIN and forgets the connection when both are acked",
           "[tcp][step6]")
 {
+  INFO("rule: a FIN counts as one byte: after its echo rcv_nxt = end + 1 and fin = true; the entry is erased once the client acknowledges our FIN (snd_una == snd_nxt)");
   Client c(40011);
   c.handshake();
   REQUIRE(c.send(kClientIsn + 1, kIss + 1, "P.", "bye").size() == 1);
@@ -452,6 +457,7 @@ TEST_CASE("echoall echoes a FIN as its own FIN and forgets the connection when b
 
 TEST_CASE("echoall echoes data and FIN of one segment together", "[tcp][step6]")
 {
+  INFO("rule: data and FIN in one segment: the echo carries both, end = seq + skip + len + 1 for the FIN");
   Client c(40012);
   c.handshake();
   auto r = c.send(kClientIsn + 1, kIss + 1, "FP.", "last words");

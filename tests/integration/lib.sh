@@ -198,7 +198,16 @@ netns_sysctl() {
 make_scratch() {
   T_DIR=$(mktemp -d /tmp/faketcp-test.XXXXXX)
   trap cleanup EXIT
-  trap 'exit 143' TERM INT
+  trap stopped TERM INT
+}
+
+# A timeout (enter_netns) or Ctrl-C ends the script: the checks it has not
+# made are counted as not run (enter_netns's FAIL line is one of them).
+stopped() {
+  if [ -n "$T_PLAN" ] && [ $((T_PLAN - T_CHECKS)) -gt 1 ]; then
+    echo "NOTRUN $((T_PLAN - T_CHECKS - 1)) checks: $(basename "$0") was stopped before them"
+  fi
+  exit 143
 }
 
 # Stops every process we started (by PID) and removes the scratch directory.

@@ -439,3 +439,18 @@ std::string refusal_diff(const std::string& printed, const std::string& why)
   return "printed " + (printed.empty() ? std::string("nothing") : "\"" + first + "\"") + ", want " + want
          + ": a refused packet is reported with bad_packet(), and nothing is written";
 }
+
+std::string checksum_diff(uint16_t got, uint16_t want)
+{
+  if (got == want)
+    return "";
+  std::string s = "the checksum is " + hex_number(got, 4) + ", want " + hex_number(want, 4);
+  if (got == static_cast<uint16_t>(~want))
+    return s + ": that is the sum itself; the checksum is its one's complement, so the ~ at the end"
+               " is missing (RFC 1071)";
+  if (__builtin_bswap16(got) == want)
+    return s + ": its bytes are swapped: in_checksum returns the field as it lies in the packet, so add"
+               " the words as memcpy reads them, with no ntohs() or htons()";
+  return s + " (RFC 1071: add the 16-bit words in 32 bits, an odd last byte padded with a zero byte on"
+             " its right, fold every carry above bit 16 back in, then take the complement ~)";
+}

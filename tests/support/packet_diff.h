@@ -43,3 +43,10 @@ void grade_by_rules(bool on);  // for packet_diff's own tests
 //
 //   CHECK(refusal_diff(o.printed, "bad ICMP checksum") == "");
 std::string refusal_diff(const std::string& printed, const std::string& why);
+
+// "" when an Internet checksum is right; otherwise what it is, what it
+// should be, and the step of RFC 1071 that most likely went wrong (the ~
+// missing, the bytes swapped), both as numbers (ntohs() of the field):
+//
+//   CHECK(checksum_diff(ntohs(in_checksum(data, 8)), 0x220d) == "");
+std::string checksum_diff(uint16_t got, uint16_t want);
