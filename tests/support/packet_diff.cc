@@ -268,7 +268,14 @@ std::string hint(const std::string& field, const Bytes& expected, const std::str
       return " = the SYN's seq + 1 (a SYN counts as one byte)";
     if (fin)
       return " = the FIN's seq + its data length + 1 (a FIN counts as one byte)";
-    return " = the next byte expected: the segment's seq + its data length (+ 1 for a SYN or FIN)";
+    // A bare ACK: the segment it answers may have been a SYN+ACK, a FIN or
+    // data, which the expected packet does not say; one off says which way.
+    std::string rule = " = the next byte expected: the segment's seq + its data length (+ 1 for a SYN or FIN)";
+    if (g + 1 == w)
+      rule += "; one short: if it answers a SYN or a FIN, a SYN counts as one byte, a FIN too";
+    else if (g == w + 1)
+      rule += "; one too many: data counts its bytes alone, only a SYN or a FIN adds 1";
+    return rule;
   }
   if (field == "tcp seq")
   {
