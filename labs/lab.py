@@ -267,7 +267,7 @@ FIELD_WORDS = [
     (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.(ack|seq)\(\)", r"tcp \2 of the reply (\1)"),
     (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.window\(\)", r"tcp win of the reply (\1)"),
     (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.data\.empty\(\)", r"an empty payload in the reply (\1)"),
-    (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.data\b", r"the payload of the reply (\1)"),
+    (r"\b(\w+)(?:\[\d+\]|\.back\(\)|\.front\(\))?\.data\b(?!\()", r"the payload of the reply (\1)"),
     (r"\bflags\((\w+)(?:\[\d+\])?\)", r"tcp flags of the reply (\1)"),
     (r"\b(r|\w*replies|written)\.size\(\)", r"the number of replies (\1)"),
 ]
@@ -299,7 +299,9 @@ def hints_of(case_xml, paths):
         where = "(tests/%s:%s)" % (filename, line)
         if "{Unknown expression after the reported line}" in original:
             # The program stopped inside this check (an abort, a signal).
-            others.append("the check at %s did not finish: the program stopped inside it" % where[1:-1])
+            # Catch2 names the last check that passed: the code after it stopped
+            others.append("the program stopped after the check at %s passed, in the code that runs next"
+                          % where[1:-1])
             others += ["  " + i for i in infos]
             infos = []
             continue
