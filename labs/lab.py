@@ -234,7 +234,8 @@ def build(step, name, student, tree, checks, paths):
     if not same(student, os.path.join(tree, name)):
         shutil.copyfile(student, os.path.join(tree, name))  # a new mtime: rebuilt
     tools = ["tests/bin/" + t for t in kernel_tools(step, tree)]
-    targets = [step] + ["build/tests/" + t for t in tests] + tools
+    # Catch2's main first: the longest compile, so make -j2 starts it at once.
+    targets = ["build/tests/main.o", step] + ["build/tests/" + t for t in tests] + tools
     first = not os.path.exists(os.path.join(tree, "build", "tests", tests[0])) if tests else False
     print("building %s, its %d unit-test programs%s in %s%s" % (
         step, len(tests), " and " + " ".join(os.path.basename(t) for t in tools) if tools else "",

@@ -26,6 +26,8 @@ static Bytes echo_request()
 // The packet was refused for `why`: reported as a bad packet, nothing written.
 static void check_refused(const Outcome& o, const std::string& why)
 {
+  INFO("rule: a packet that is not a whole, valid IPv4 datagram (" << why
+       << ") is refused: reported with bad_packet(), and nothing is written (RFC 1122 3.2.1.1 to 3.2.1.8)");
   CHECK_FALSE(o.accepted);
   CHECK(o.why == why);
   CHECK(refusal_diff(o.printed, why) == "");

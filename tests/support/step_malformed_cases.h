@@ -38,6 +38,8 @@ static Outcome run(const Bytes& p)
 
 static void check_bad_segment(const Outcome& o)
 {
+  INFO("rule: a TCP segment shorter than its header (doff below 5, or beyond the segment) is refused:"
+       " reported with bad_packet(), and nothing is written (RFC 9293 3.1: doff counts 32-bit words, at least 5)");
   CHECK(o.accepted);  // ip_check passed: the step's own tcp_check refused it
   CHECK(refusal_diff(o.printed, kBadSegment) == "");
   CHECK(o.written.empty());
