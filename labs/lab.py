@@ -502,6 +502,8 @@ def pack(out):
             return 1
         # make mutate's table quotes every lesson line it breaks: not for students.
         shutil.rmtree(os.path.join(top, "tests", "mutate"), ignore_errors=True)
+        # nor are the checker's own tests: their ok-*.patch are solutions
+        shutil.rmtree(os.path.join(top, "labs", "variants"), ignore_errors=True)
         skeleton.pack(top)
         subprocess.run(["tar", "-C", tmp, "-czf", out, "faketcp-labs"], check=True)
     shown = os.path.relpath(out, os.getcwd())
