@@ -173,8 +173,16 @@ enter_netns() {
     tally=$(mktemp /tmp/faketcp-tally.XXXXXX)
     FAKETCP_TALLY=$tally FAKETCP_IN_NETNS=1 timeout -k 5 "$limit" "${netns[@]}" bash "$0" "$@"
     local rc=$?
+    # Killed by a signal of its own (SIGPIPE: a write into a fifo whose
+    # reader had gone) it could count nothing either: one FAIL says so.
+    local died=
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-      echo "FAIL $(basename "$0" .sh): timed out after $limit s, stopped"
+      died="timed out after $limit s, stopped"
+    elif [ "$rc" -gt 128 ] && ! grep -q '^notrun$' "$tally"; then
+      died="killed by SIG$(kill -l $((rc - 128)) 2>/dev/null) after the check above (exit $rc)"
+    fi
+    if [ -n "$died" ]; then
+      echo "FAIL $(basename "$0" .sh): $died"
       local planned made
       planned=$(sed -n 's/^plan //p' "$tally" | tail -n 1)
       made=$(grep -c '^check$' "$tally")
