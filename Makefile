@@ -38,10 +38,15 @@ STEPS      := icmpecho rejectall acceptall discardall connectmany echoall
 #   echoall_hardened    SYN cookies, an idle timeout, window scaling, -K
 #                       (docs/syncookies.md)
 #   discardall2         rcv_nxt per connection, duplicate ACKs, --drop N[xK],
+#                       --loss P --seed S, --delay MS, --zero-window BYTES,MS,
 #                       --kernel-state
 #                       (docs/discardall2.md)
 EXTENSIONS := discardall_fast connectmany_window echoall_hardened discardall2
 ALL_PROGRAMS := $(STEPS) $(EXTENSIONS)
+# The labs (make lab STEP=..., docs/labs.md): every step, and discardall2,
+# whose lesson (rcv_nxt and the duplicate ACK) is one to write yourself too.
+# The other extensions add options, not a protocol lesson.
+LABS       := $(STEPS) discardall2
 PROGRAMS := $(addprefix $(BINPREFIX),$(ALL_PROGRAMS))
 # What every program links: the lesson (faketcp.cc), and the tooling around
 # it (tooling/: the tun reads and writes with their --pcap copy, the command
@@ -51,7 +56,7 @@ SHARED   := $(BUILD)/faketcp.o $(BUILD)/tooling/tunio.o $(BUILD)/tooling/cmdline
 discardall_fast_TOOLING    := speed tcp_options tundev ack_burst
 connectmany_window_TOOLING :=
 echoall_hardened_TOOLING   := speed tcp_options tundev siphash echo_bounds
-discardall2_TOOLING        := loss sock_diag
+discardall2_TOOLING        := loss sock_diag delay zero_window
 program_tooling = $(patsubst %,$(BUILD)/tooling/%.o,$($(1)_TOOLING))
 # Every object of tooling/ (none has a main).
 TOOLING  := $(patsubst %.cc,$(BUILD)/%.o,$(wildcard tooling/*.cc))

@@ -1,8 +1,9 @@
 // discardall2.cc - discardall (step 4) with a memory: each connection's
 // rcv_nxt, so a lost segment is seen as a hole, answered by a duplicate ACK,
 // and a retransmission is recognized.  The sender is the real Linux kernel:
-// --drop loses what it sends, and its recovery is there to watch
-// (docs/discardall2.md).  `diff discardall.cc discardall2.cc` is the lesson.
+// --drop loses what it sends, --delay and --zero-window slow it down, and
+// its recovery is there to watch (docs/discardall2.md).
+// `diff discardall.cc discardall2.cc` is the lesson.
 // chenshuo/recipes has it as faketcp/discardall2.cc; two of its defects are
 // corrected here (docs/errata.md).
 //
@@ -13,9 +14,11 @@
 //                                    ping 192.168.0.2        (answered, as in step 1)
 #include "faketcp.h"
 #include "tooling/cmdline.h"
+#include "tooling/delay.h"  // --delay
 #include "tooling/loss.h"   // --drop
 #include "tooling/sock_diag.h"  // --kernel-state
 #include "tooling/tunio.h"
+#include "tooling/zero_window.h"  // --zero-window
 
 #include <algorithm>  // std::swap
 #include <map>
@@ -59,6 +62,7 @@ struct TcpState
   uint32_t held_start[kMaxHeld];
   uint32_t held_end[kMaxHeld];
   LossState loss;              // --drop: what tooling/loss.cc counts (tooling, not the lesson)
+  ZeroWindowState zero;        // --zero-window: where its window closes (tooling/zero_window.h)
 };
 
 // The four numbers of a connection name its state.  A SYN makes its entry;
@@ -72,10 +76,15 @@ static long max_connections = 4096;
 // --drop, as main read it.  Not static: a unit test sets it as main would.
 LossOptions loss;
 
+// --delay and --zero-window, as main read them.  Not static, as loss.
+DelayOptions delay;
+ZeroWindowOptions zero;
+
 // --kernel-state: after each segment's line, the sender's own (tooling/sock_diag.h).
 static bool kernel_state = false;
 
 static const uint32_t kIss = 123456;  // our SYN; our FIN is kIss + 1
+static const uint16_t kWindow = 5000;   // the article's window
 
 // Sequence numbers wrap at 2^32: a is before b when b - a is "positive" as a
 // 32-bit signed number (RFC 1982; the kernel's before()).  The original
@@ -86,9 +95,18 @@ static bool seq_before(uint32_t a, uint32_t b)
 }
 
 // Sends seq, ack and flags (TH_SYN, TH_ACK, ... of <netinet/tcp.h>) back to
-// whoever sent iphdr/tcphdr, addresses swapped, window 5000, no options.
+// whoever sent iphdr/tcphdr, addresses swapped, window `window` (0 with a
+// RST), no options; --delay's milliseconds later, and `later` more.
 static void tcp_reply(int fd, const struct iphdr* iphdr, const struct tcphdr* tcphdr,
-                      uint32_t seq, uint32_t ack, int flags);
+                      uint32_t seq, uint32_t ack, int flags, uint16_t window = kWindow,
+                      int later = 0);
+
+// The window an ACK of st.rcv_nxt advertises: kWindow, unless --zero-window
+// is closing it.
+static uint16_t rcv_window(const TcpState& st)
+{
+  return zero_window_of(zero, st.zero, st.rcv_nxt, clock_ms(), kWindow);
+}
 
 // Remembers [start, end), beyond st.rcv_nxt, merged with the ranges it
 // touches.  False when it touches none and all kMaxHeld are taken.
@@ -186,8 +204,9 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
     TcpState st = {};
     st.rcv_nxt = seq + 1;
     loss_start(&st.loss, seq + 1);
+    zero_window_start(zero, &st.zero, seq + 1);
     connections[key] = st;
-    tcp_reply(fd, iphdr, tcphdr, kIss, seq + 1, TH_SYN | TH_ACK);
+    tcp_reply(fd, iphdr, tcphdr, kIss, seq + 1, TH_SYN | TH_ACK, rcv_window(st));
     return;
   }
   if (it == connections.end())
@@ -199,10 +218,19 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
     return;  // a bare ACK of no connection (the last of a close): nothing
   }
   TcpState& st = it->second;
+  char why[128];
+  if (zero_window_refuses(zero, st.zero, st.rcv_nxt, seq, payload_len, clock_ms(), why,
+                          sizeof why))
+  {
+    // --zero-window: a probe, or data past the window.  RFC 9293 3.10.7.4:
+    // a segment not acceptable is answered with an ACK of rcv_nxt.
+    printf("%s\n", why);
+    tcp_reply(fd, iphdr, tcphdr, kIss + 1, st.rcv_nxt, TH_ACK, rcv_window(st));
+    return;
+  }
   if (payload_len == 0 && !tcphdr->fin)
     return;  // a bare ACK: nothing to acknowledge
 
-  char why[128];
   if (payload_len > 0 && loss_drop(loss, &st.loss, seq, payload_len, why, sizeof why))
   {
     printf("%s\n", why);  // --drop: as if the path lost it; nothing came, nothing is said
@@ -227,7 +255,7 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
            seq - st.rcv_nxt, held ? "" : " (not held: every range is taken)");
     ++st.dupacks;
     printf("duplicate ACK %d, ack = %u\n", st.dupacks, st.rcv_nxt);
-    tcp_reply(fd, iphdr, tcphdr, kIss + 1, st.rcv_nxt, TH_ACK);
+    tcp_reply(fd, iphdr, tcphdr, kIss + 1, st.rcv_nxt, TH_ACK, rcv_window(st));
     return;
   }
 
@@ -262,12 +290,19 @@ void tcp_input(int fd, const void* input, const void* payload, int tot_len)
     connections.erase(it);
     return;
   }
-  tcp_reply(fd, iphdr, tcphdr, kIss + 1, st.rcv_nxt, TH_ACK);
+  if (zero_window_close(zero, &st.zero, st.rcv_nxt, clock_ms(), why, sizeof why))
+  {
+    // --zero-window: the window opens again in MS ms; its update, the same
+    // ACK with the window open, is written then (RFC 9293 3.8.6.2.2).
+    printf("%s\n", why);
+    tcp_reply(fd, iphdr, tcphdr, kIss + 1, st.rcv_nxt, TH_ACK, kWindow, zero.ms);
+  }
+  tcp_reply(fd, iphdr, tcphdr, kIss + 1, st.rcv_nxt, TH_ACK, rcv_window(st));
 }
 
 // tcp_reply, declared above tcp_input: one segment, built from zero.
 static void tcp_reply(int fd, const struct iphdr* iphdr, const struct tcphdr* tcphdr,
-                      uint32_t seq, uint32_t ack, int flags)
+                      uint32_t seq, uint32_t ack, int flags, uint16_t window, int later)
 {
   struct
   {
@@ -294,10 +329,10 @@ static void tcp_reply(int fd, const struct iphdr* iphdr, const struct tcphdr* tc
   out.tcphdr.syn = (flags & TH_SYN) != 0;
   out.tcphdr.rst = (flags & TH_RST) != 0;
   out.tcphdr.ack = (flags & TH_ACK) != 0;
-  out.tcphdr.window = htons((flags & TH_RST) ? 0 : 5000);
+  out.tcphdr.window = htons((flags & TH_RST) ? 0 : window);
 
   out.tcphdr.check = tcp_checksum(&out.iphdr, &out.tcphdr, sizeof out.tcphdr);
-  tun_write(fd, &out, sizeof out);
+  delay_write(fd, &out, sizeof out, delay.ms + later);  // --delay: tooling/delay.h
 }
 
 int main(int argc, char* argv[])
@@ -309,12 +344,15 @@ int main(int argc, char* argv[])
               nullptr, &max_connections, "at most N connections (default 4096), then SYN gets RST",
               "最多 N 个连接（默认 4096）；表满时 SYN 得到 RST" });
   loss_options_add(&table, &loss);
+  delay_options_add(&table, &delay);
+  zero_window_options_add(&table, &zero);
   table.add({ 0, "kernel-state", nullptr, OptionType::kFlag, 0, 0, nullptr, nullptr, &kernel_state,
               "after each segment, the sender's state from the kernel (sock_diag):\n"
               "cwnd, ssthresh, rto, rtt, unacked, retrans, as ss -ti shows them",
               "每个分节之后打印内核里发送方的状态（sock_diag）：cwnd、ssthresh、rto……" });
   table.parse_or_exit(argc, argv);
   loss_options_check_or_exit(table, &loss);
+  zero_window_options_check_or_exit(table, &zero);
   setvbuf(stdout, nullptr, _IOLBF, 0);  // a line per packet, even into a pipe or | tee
 
   int fd = tun_alloc(opt.ifname, opt.addr, opt.netmask);
@@ -335,6 +373,12 @@ int main(int argc, char* argv[])
       struct iphdr iphdr;
     };
 
+    // --delay, --zero-window: poll, writing the held ACKs as they fall due.
+    if ((delay.ms > 0 || zero.bytes > 0) && !delay_wait_input(fd))
+    {
+      close(fd);
+      exit(1);
+    }
     int nread = tun_read(fd, buf, sizeof buf);
     if (nread < 0)
     {

@@ -210,7 +210,7 @@ def build(step, name, student, tree, checks, paths):
     """Builds the step's program, its unit tests and the test programs its
     kernel test runs, in tree, with the student's file in place of name.
     Returns the unit test binaries, or None."""
-    exclude = ["build", "lab", ".git", "tests/bin", name] + STEPS
+    exclude = ["build", "lab", ".git", "tests/bin", name] + skeleton.PROGRAMS  # the binaries too
     copy_tree(ROOT, tree, exclude)
     # The objects of the repository's own build (same flags, same sources)
     # save minutes; make rebuilds whatever the student's file changes.  Only
@@ -421,6 +421,7 @@ def run_kernel(step, tree, checks, paths):
     env = dict(os.environ, FAKETCP_BIN=tree, FAKETCP_BUILD=os.path.join(tree, "build"))
     env.pop("FAKETCP_IN_NETNS", None)
     out, rc = run(cmd, KERNEL_TIMEOUT, env=env, cwd=tree)
+    out = out.replace("\0", "")  # a log read while a program still wrote it may hold NULs
     if rc == "timeout":
         out += "\nFAIL %s: still running after %d s, stopped" % (step, KERNEL_TIMEOUT)
     current = None

@@ -143,20 +143,52 @@ RFC 793's names (see struct TcpState):
     rcv_nxt = end unless rcv_nxt is past it already (a retransmission),
     snd_nxt = rcv_nxt + offset; fin once the FIN was echoed.
 Fields: tcphdr seq, ack_seq, window, syn, fin; TcpState's five members."""),
+    dict(step="discardall2", files=["discardall2.cc"], function="tcp_input",
+         lines=r"st\.rcv_nxt\s*=",
+         todo="""\
+TODO(lab discardall2, after step 4): keep rcv_nxt, the next byte expected
+from the peer (RFC 9293 3.3.1):
+  - on a SYN: the SYN's seq + 1 (a SYN counts as one byte);
+  - when data arrives at rcv_nxt, or a retransmission reaches past it: the
+    segment's end (seq + its length), then held_take() takes the held
+    segments that now follow on.
+Compare sequence numbers with seq_before(), modulo 2^32 (RFC 1982).
+Fields: tcphdr seq; TcpState rcv_nxt."""),
+    dict(step="discardall2", files=["discardall2.cc"], function="tcp_input",
+         branch=r"seq_before\(st\.rcv_nxt, seq\)", lines=r"tcp_reply\(",
+         todo="""\
+TODO(lab discardall2, after step 4): a segment past rcv_nxt means the bytes
+between were lost.  Answer it at once with a duplicate ACK: the same ACK
+again, seq kIss + 1, ack rcv_nxt, the flag ACK alone (RFC 5681 4.2).
+Three of them and the sender resends the hole without waiting for its
+timer (fast retransmit, RFC 5681 3.2).
+Fields: tcphdr seq, ack_seq, ack."""),
 ]
 
-def steps_of_makefile():
-    """The steps, in order, from the one list in the Makefile (STEPS)."""
+
+def makefile_list(name):
+    """A list of the Makefile, such as STEPS: its words, $(OTHER) expanded."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with open(os.path.join(root, "Makefile")) as f:
         for line in f:
-            m = re.match(r"STEPS\s*:=\s*(.*)", line)
+            m = re.match(r"%s\s*:=\s*(.*)" % name, line)
             if m:
-                return m.group(1).split()
-    raise SystemExit("labs/skeleton.py: no STEPS := line in the Makefile")
+                words = []
+                for w in m.group(1).split("#")[0].split():
+                    ref = re.fullmatch(r"\$\((\w+)\)", w)
+                    words += makefile_list(ref.group(1)) if ref else [w]
+                return words
+    raise SystemExit("labs/skeleton.py: no %s := line in the Makefile" % name)
+
+
+def steps_of_makefile():
+    """The labs, in order, from the one list in the Makefile (LABS: the
+    steps, then discardall2)."""
+    return makefile_list("LABS")
 
 
 STEPS = steps_of_makefile()
+PROGRAMS = makefile_list("STEPS") + makefile_list("EXTENSIONS")
 
 
 def file_of(step):

@@ -10,11 +10,14 @@
 // table is empty between cases.
 #include "faketcp.h"
 #include "tests/support/malformed.h"  // StdoutCapture
+#include "tooling/delay.h"
 #include "tooling/loss.h"
+#include "tooling/zero_window.h"
 
 #include <algorithm>
 #include <string>
 #include <vector>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -23,6 +26,8 @@
 // discardall2.cc, compiled for this test with its main renamed.
 void tcp_input(int fd, const void* input, const void* payload, int tot_len);
 extern LossOptions loss;
+extern DelayOptions delay;
+extern ZeroWindowOptions zero;
 
 namespace
 {
@@ -117,21 +122,29 @@ class Sender
   }
 
   // The handshake; then data byte 1 is isn + 1.
-  void handshake()
+  void handshake(int window = 5000)
   {
     auto r = send(isn_, 0, "S");
     REQUIRE(r.size() == 1);
     REQUIRE(flags(r[0]) == "S.");
     CHECK(r[0].seq() == kIss);
     CHECK(r[0].ack() == isn_ + 1);
-    CHECK(r[0].window() == 5000);
+    CHECK(r[0].window() == window);
     CHECK(r[0].tcp.doff == 5);  // the article's SYN+ACK: no options
     CHECK(send(isn_ + 1, kIss + 1, ".").empty());
   }
 
   // Data segment number i (from 0) of kMss bytes, as the kernel numbers them.
+  uint32_t isn() const { return isn_; }
   uint32_t seg(int i) const { return isn_ + 1 + static_cast<uint32_t>(i) * kMss; }
   std::vector<Reply> data(int i) { return send(seg(i), kIss + 1, ".", kMss); }
+
+  // What was written since: the ACKs --delay held, once delay_release wrote them.
+  std::vector<Reply> released()
+  {
+    delay_release(fds_[0]);
+    return replies();
+  }
 
   std::string lines;
 
@@ -161,15 +174,16 @@ class Sender
   int fds_[2];
 };
 
-// The one reply is a bare ACK of `ack`, window 5000, checksums right.
-void check_ack(const std::vector<Reply>& r, uint32_t ack, const std::string& lines)
+// The one reply is a bare ACK of `ack`, window `window`, checksums right.
+void check_ack(const std::vector<Reply>& r, uint32_t ack, const std::string& lines,
+               int window = 5000)
 {
   INFO("discardall2 printed:\n" << lines);
   REQUIRE(r.size() == 1);
   CHECK(flags(r[0]) == ".");
   CHECK(r[0].seq() == kIss + 1);
   CHECK(r[0].ack() == ack);
-  CHECK(r[0].window() == 5000);
+  CHECK(r[0].window() == window);
   CHECK(r[0].data_len == 0);
   CHECK(r[0].ip_sum_ok);
   CHECK(r[0].tcp_sum_ok);
@@ -438,5 +452,168 @@ TEST_CASE("discardall2 --drop parses N and NxK and refuses anything else", "[opt
   {
     INFO("--drop " << '"' << bad << '"');
     CHECK_FALSE(drop_parse(bad, &r));
+  }
+}
+
+TEST_CASE("discardall2 --delay 100 holds each ACK 100 ms, then writes them in the order they "
+          "were made", "[tcp][discardall2][delay]")
+{
+  clock_fake(1000);
+  Sender s(41012, 70000);
+  s.handshake();
+  delay.ms = 100;
+  CHECK(s.data(0).empty());  // held, not written
+  clock_fake(1050);
+  CHECK(s.data(1).empty());
+  CHECK(delay_held() == 2);
+  CHECK(delay_next_ms() == 50);
+  clock_fake(1099);
+  CHECK(s.released().empty());  // 99 ms: not yet
+  clock_fake(1100);
+  check_ack(s.released(), s.seg(1), s.lines);  // the first, at 100 ms
+  CHECK(delay_next_ms() == 50);
+  clock_fake(1200);
+  check_ack(s.released(), s.seg(2), s.lines);  // the second, 50 ms later
+  CHECK(delay_held() == 0);
+  CHECK(delay_next_ms() == -1);
+  SECTION("two made at one time are written in the order they were made")
+  {
+    s.data(2);
+    s.data(3);
+    clock_fake(1300);
+    auto r = s.released();
+    REQUIRE(r.size() == 2);
+    CHECK(r[0].ack() == s.seg(3));
+    CHECK(r[1].ack() == s.seg(4));
+  }
+  delay.ms = 0;
+  clock_fake(-1);
+}
+
+TEST_CASE("discardall2 --delay holds at most 1024 ACKs; one more is lost, and a line says so",
+          "[discardall2][delay]")
+{
+  const int null_fd = open("/dev/null", O_WRONLY);
+  REQUIRE(null_fd >= 0);
+  clock_fake(5000);
+  const unsigned char ack[40] = {};
+  for (int i = 0; i < kDelayMaxHeld; ++i)
+    REQUIRE(delay_write(null_fd, ack, sizeof ack, 10));
+  StdoutCapture capture;
+  CHECK_FALSE(delay_write(null_fd, ack, sizeof ack, 10));
+  const std::string line = capture.text();
+  CHECK(has(line, "delay: 1024 segments held already, the limit: this one is lost"));
+  CHECK(delay_held() == kDelayMaxHeld);
+  clock_fake(5010);
+  CHECK(delay_release(null_fd) == kDelayMaxHeld);  // every wait ends
+  CHECK(delay_held() == 0);
+  clock_fake(-1);
+  close(null_fd);
+}
+
+TEST_CASE("discardall2's main loop writes a held ACK once it is due, while it waits for a packet",
+          "[discardall2][delay]")
+{
+  int fds[2];
+  REQUIRE(socketpair(AF_UNIX, SOCK_DGRAM, 0, fds) == 0);
+  clock_fake(0);
+  const unsigned char ack[40] = { 0x45 };
+  REQUIRE(delay_write(fds[0], ack, sizeof ack, 10));
+  clock_fake(10);
+  REQUIRE(send(fds[1], "x", 1, 0) == 1);  // a packet to read: the wait ends
+  CHECK(delay_wait_input(fds[0]));
+  unsigned char buf[64];
+  CHECK(recv(fds[1], buf, sizeof buf, MSG_DONTWAIT) == 40);  // the held ACK came out
+  CHECK(delay_held() == 0);
+  clock_fake(-1);
+  close(fds[0]);
+  close(fds[1]);
+}
+
+TEST_CASE("discardall2 --zero-window 1608,500: the window narrows to 0 at byte 1608, probes and "
+          "data get ack = rcv_nxt win 0, and it opens again 500 ms later with a window update",
+          "[tcp][discardall2][zero-window]")
+{
+  zero.bytes = 3 * kMss;
+  zero.ms = 500;
+  clock_fake(1000);
+  Sender s(41013, 80000);
+  s.handshake(3 * kMss);                              // the SYN+ACK: room for 1608 bytes
+  check_ack(s.data(0), s.seg(1), s.lines, 2 * kMss);  // the edge stays: 1072 left
+  check_ack(s.data(1), s.seg(2), s.lines, kMss);
+  check_ack(s.data(2), s.seg(3), s.lines, 0);         // 1608 came: window 0
+  CHECK(has(s.lines, "zero window: 1608 bytes received, the window is 0 for 500 ms"));
+  CHECK(delay_held() == 1);                           // its window update, for later
+
+  clock_fake(1200);
+  // Linux's zero-window probe: no data, seq = snd_una - 1 (tcp_xmit_probe_skb).
+  check_ack(s.send(s.seg(3) - 1, kIss + 1, "."), s.seg(3), s.lines, 0);
+  CHECK(has(s.lines, "zero window probe, rcv_nxt = " + std::to_string(s.seg(3)) + ", seq = " +
+                         std::to_string(s.seg(3) - 1) + ", answered with win 0"));
+  check_ack(s.data(3), s.seg(3), s.lines, 0);         // data past the window: not taken
+  CHECK(has(s.lines, "zero window, rcv_nxt = " + std::to_string(s.seg(3)) + ", seq = " +
+                         std::to_string(s.seg(3)) + ":" + std::to_string(s.seg(4)) + " not taken"));
+
+  clock_fake(1499);
+  CHECK(s.released().empty());
+  clock_fake(1500);
+  check_ack(s.released(), s.seg(3), s.lines, 5000);   // the window update: open again
+  check_ack(s.data(3), s.seg(4), s.lines, 5000);      // and data is taken
+  check_ack(s.data(4), s.seg(5), s.lines, 5000);      // the window stays open
+  zero.bytes = 0;
+  clock_fake(-1);
+}
+
+TEST_CASE("discardall2 --zero-window: a segment past the window's edge is not taken, and the "
+          "edge never moves back", "[tcp][discardall2][zero-window]")
+{
+  zero.bytes = 1000;
+  zero.ms = 500;
+  clock_fake(1000);
+  Sender s(41014, 90000);
+  s.handshake(1000);
+  check_ack(s.data(0), s.seg(1), s.lines, 1000 - kMss);
+  check_ack(s.data(1), s.seg(1), s.lines, 1000 - kMss);  // ends at 1072, past 1000
+  CHECK(has(s.lines, "past the window, rcv_nxt = " + std::to_string(s.seg(1))));
+  check_ack(s.send(s.seg(1), kIss + 1, ".", 1000 - kMss), s.isn() + 1 + 1000, s.lines, 0);
+  clock_fake(1500);
+  check_ack(s.released(), s.isn() + 1 + 1000, s.lines, 5000);  // its window update
+  zero.bytes = 0;
+  clock_fake(-1);
+}
+
+TEST_CASE("discardall2 --zero-window: a FIN right after the edge's last byte is taken, and "
+          "answered with FIN+ACK", "[tcp][discardall2][zero-window]")
+{
+  zero.bytes = 2 * kMss;
+  zero.ms = 500;
+  clock_fake(1000);
+  Sender s(41015, 95000);
+  s.handshake(2 * kMss);
+  check_ack(s.data(0), s.seg(1), s.lines, kMss);
+  auto r = s.send(s.seg(1), kIss + 1, "F.", kMss);  // the last bytes up to the edge, and the FIN
+  INFO("discardall2 printed:\n" << s.lines);
+  REQUIRE(r.size() == 1);
+  CHECK(flags(r[0]) == "F.");
+  CHECK(r[0].ack() == s.seg(2) + 1);
+  CHECK_FALSE(has(s.lines, "past the window"));
+  zero.bytes = 0;
+  clock_fake(-1);
+}
+
+TEST_CASE("discardall2 --zero-window parses BYTES,MS and refuses anything else",
+          "[options][discardall2][zero-window]")
+{
+  long bytes = 0, ms = 0;
+  REQUIRE(zero_window_parse("10360,3000", &bytes, &ms));
+  CHECK(bytes == 10360);
+  CHECK(ms == 3000);
+  REQUIRE(zero_window_parse("1000000000,60000", &bytes, &ms));
+  REQUIRE(zero_window_parse("1,1", &bytes, &ms));
+  for (const char* bad : { "", "5", "5,", ",5", "0,5", "5,0", "5,60001", "1000000001,5", "5,6,7",
+                           " 5,6", "5, 6", "-5,6", "5,-6", "5K,6" })
+  {
+    INFO("--zero-window " << '"' << bad << '"');
+    CHECK_FALSE(zero_window_parse(bad, &bytes, &ms));
   }
 }

@@ -5,7 +5,9 @@
 // for echoall_hardened.cc (SYN cookies, the table's bounds, window scaling).
 // Built a third time with -DFUZZ_DISCARDALL2 for discardall2.cc, whose table
 // of 4096 is echoall's: byte 0 then gives its --drop rule, N 1 + bits 0-2,
-// K 1 + bits 3-4 (bit 5 clear: no rule).
+// K 1 + bits 3-4 (bit 5 clear: no rule), and bit 6 --zero-window
+// BYTES,MS (BYTES 1 + 300 x bits 0-2, MS 1 or 10 by bit 7), on a clock that
+// each record moves by bits 4-6 of its `how` in ms.
 //
 // Input format (its own, not fuzz_common.h's single packet):
 //   byte 0      echoall_hardened: the table's bounds, -c 1 + (bits 0-1), so
@@ -192,8 +194,12 @@ static void check_table(const char*) {}
 #endif
 
 #ifdef FUZZ_DISCARDALL2
+#include "tooling/delay.h"
 #include "tooling/loss.h"
+#include "tooling/zero_window.h"
 extern LossOptions loss;  // discardall2.cc's --drop
+extern ZeroWindowOptions zero;  // and its --zero-window
+static int64_t fake_ms = 0;
 #endif
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
@@ -204,6 +210,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
   loss.drops.clear();
   if (data[0] & 0x20)
     loss.drops.push_back({ 1 + (data[0] & 7), 1 + ((data[0] >> 3) & 3) });
+  zero.bytes = (data[0] & 0x40) ? 1 + 300 * (data[0] & 7) : 0;
+  zero.ms = (data[0] & 0x80) ? 10 : 1;
+  clock_fake(fake_ms);
 #endif
 #ifdef FUZZ_ECHOALL_HARDENED
   echoall_bounds()->max_connections = 1 + (data[0] & 3);
@@ -243,6 +252,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
       p = segment(who, flags, seq, ack, window, payload, len);
     }
     const size_t before = connections();
+#ifdef FUZZ_DISCARDALL2
+    fake_ms += (how >> 4) & 7;
+    clock_fake(fake_ms);
+#endif
     feed(p);
     const int written = drain();
     // One answer, and a RST to each connection dropped to make room.
@@ -258,6 +271,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     check_table("after a segment");
   }
 
+#ifdef FUZZ_DISCARDALL2
+  // Every window opens again: the held window updates go out.
+  fake_ms += 1000;
+  clock_fake(fake_ms);
+  delay_release(tun.prog);
+  drain();
+#endif
   // A RST from each connection: the table must be empty after.
   for (int who = 0; who < kWho; ++who)
   {

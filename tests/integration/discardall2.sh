@@ -11,7 +11,14 @@
 #   2. ./discardall2 --drop 3x4   lost four times: the fast retransmission,
 #      then the timer's, each at least 1.6 times later than the one before
 #      (RFC 6298 5.5: "back off the timer", double it).
-# Both: every byte sent is acknowledged at the end (ss -ti bytes_acked), and
+#   3. ./discardall2 --loss 5 --seed 42: every lost segment sent again.
+#   4. ./discardall2 --zero-window 10360,3000: once 10,360 bytes came the
+#      window is 0 for 3 s.  The kernel sends nothing but zero-window probes
+#      (RFC 9293 3.8.6.1), each answered with win 0, each at least 1.6 times
+#      later than the one before (its persist timer backs off as the
+#      retransmission timer does); then our window update, and the rest.
+#   --delay 50 --kernel-state: the kernel's rtt is at least the 50 ms.
+# All: every byte sent is acknowledged at the end (ss -ti bytes_acked), and
 # ss -ti counts the retransmissions.  The bounds are the kernel's own timers,
 # with margins: no other timing is asserted.
 set -u
@@ -19,23 +26,31 @@ set -u
 
 # A bad --drop is refused naming the option and its range, exit status 2
 # (no root needed: it never gets as far as the tun device).
-if [ "${FAKETCP_IN_NETNS:-}" != 1 ] && [ -x "$FAKETCP_BIN/discardall2" ]; then
-  for bad in 0 3x0 3x11 x 1000001 3x4x5; do
-    "$FAKETCP_BIN/discardall2" --drop "$bad" > /dev/null 2> /tmp/discardall2-opt.$$
-    rc=$?
-    if [ "$rc" = 2 ] && grep -q -- "--drop $bad: expected .*1\.\.1000000.*1\.\.10" /tmp/discardall2-opt.$$; then
-      pass "discardall2: --drop $bad refused with exit status 2, naming --drop and its ranges"
-    else
-      fail "discardall2: --drop $bad refused" "exit status $rc, said: $(head -n 1 /tmp/discardall2-opt.$$)"
-    fi
-  done
+# refused OPTION VALUE RANGES: discardall2 OPTION VALUE exits 2, saying
+# "OPTION VALUE: expected" and then RANGES (a grep pattern).
+refused() {
+  "$FAKETCP_BIN/discardall2" "$1" "$2" > /dev/null 2> /tmp/discardall2-opt.$$
+  local rc=$?
+  if [ "$rc" = 2 ] && grep -q -- "$1 $2: expected .*$3" /tmp/discardall2-opt.$$; then
+    pass "discardall2: $1 $2 refused with exit status 2, naming $1 and its range"
+  else
+    fail "discardall2: $1 $2 refused" "exit status $rc, said: $(head -n 1 /tmp/discardall2-opt.$$)"
+  fi
   rm -f /tmp/discardall2-opt.$$
+}
+if [ "${FAKETCP_IN_NETNS:-}" != 1 ] && [ -x "$FAKETCP_BIN/discardall2" ]; then
+  for bad in 0 3x0 3x11 x 1000001 3x4x5; do refused --drop "$bad" '1\.\.1000000.*1\.\.10'; done
+  for bad in -1 10001 5ms; do refused --delay "$bad" '0\.\.10000'; done
+  for bad in 5 0,5 5,0 5,60001 1000000001,5 5,6,7; do
+    refused --zero-window "$bad" 'BYTES,MS.*1\.\.1000000000.*1\.\.60000'
+  done
 fi
 
 require_root discardall2
 require_tools discardall2 nc tcpdump ss timeout awk
 require_built discardall2 "$FAKETCP_BIN/discardall2"
 enter_netns 120 "$@"
+plan 24   # PASS or FAIL lines inside the namespace in a full run (lib.sh: check-lab counts every check)
 
 # The sender's congestion control, in this namespace alone: reno, RFC 5681's
 # own, whose ssthresh a loss sets to half the flight.  The default here may
@@ -178,6 +193,57 @@ if run_experiment loss5 --loss 5 --seed 42; then
   retrans=$(grep -oE 'retrans:[0-9]+/[0-9]+' "$T_DIR/loss5.ss")
   check "loss5: --loss 5 --seed 42 lost $drops of the segments, and the kernel retransmitted ${retrans#*/} ($(grep -oE ' (cwnd|ssthresh|busy):[0-9a-z]+' "$T_DIR/loss5.ss" | tr '\n' ' '))" \
     "ss -ti: $(cat "$T_DIR/loss5.ss")" sh -c "[ '$drops' -ge 1 ] && [ '${retrans#*/}' -ge '$drops' ]"
+fi
+
+# ---------------------------------------------------------------- 4. a zero window
+# 10360 = 5000 + 10 x 536: the first flight ends at our first window's edge
+# (5001), then whole segments reach the edge, and none is split to fit it.
+bytes=20000
+if run_experiment zero --zero-window 10360,3000; then
+  # zero_window FILE: one line per packet from our win 0 ACK to our window
+  # update: "ms KIND", KIND close (our first win 0), probe (the kernel's bare
+  # segment), answer (our win 0 to it), data (a data segment: none is due),
+  # open (our win 5000).
+  awk '
+    NR == 1 { t0 = $1 }
+    { ms = sprintf("%.3f", ($1 - t0) * 1000) }
+    index($0, "192.168.0.2.2000 > ") && index($0, ", win 0,") { print ms, (closed ? "answer" : "close"); closed = 1; next }
+    !closed { next }
+    index($0, "192.168.0.2.2000 > ") && index($0, ", win 5000,") { print ms, "open"; exit }
+    index($0, "> 192.168.0.2.2000: ") && / length 0$/ { print ms, "probe"; next }
+    index($0, "> 192.168.0.2.2000: ") { print ms, "data" }' "$T_DIR/zero.txt" > "$T_DIR/zero.events"
+  close_ms=$(awk '$2 == "close" { print $1 }' "$T_DIR/zero.events")
+  open_ms=$(awk '$2 == "open" { print $1 }' "$T_DIR/zero.events")
+  mapfile -t probes < <(awk '$2 == "probe" { print $1 }' "$T_DIR/zero.events")
+  answers=$(grep -c ' answer$' "$T_DIR/zero.events")
+  data=$(grep -c ' data$' "$T_DIR/zero.events")
+  # The spacing: the close to the first probe, then probe to probe.
+  gaps=$(awk -v c="${close_ms:-0}" -v a="${probes[*]}" 'BEGIN { n = split(a, t, " "); p = c; for (i = 1; i <= n; i++) { printf "%.1f ", t[i] - p; p = t[i] } }')
+  echo "# zero: window 0 at $close_ms ms, probes at ${probes[*]} ms (gaps $gaps ms), open at $open_ms ms"
+  check "zero: the window closed, then opened again $(awk -v a="${open_ms:-0}" -v b="${close_ms:-0}" 'BEGIN { printf "%.0f", a - b }') ms later (--zero-window 10360,3000)" \
+    "close at '${close_ms}', open at '${open_ms}' ms" \
+    awk -v a="${open_ms:-0}" -v b="${close_ms:-x}" 'BEGIN { exit !(b != "x" && a - b >= 2990) }'
+  check "zero: while the window was 0 the kernel sent ${#probes[@]} zero-window probes and no data ($data), each answered with win 0 ($answers)" \
+    "$(tr '\n' ' ' < "$T_DIR/zero.events")" \
+    sh -c "[ '${#probes[@]}' -ge 3 ] && [ '$data' = 0 ] && [ '$answers' = '${#probes[@]}' ]"
+  check "zero: the probes' spacing grows, $gaps ms, each >= 1.6 x the one before (the persist timer backs off)" \
+    "gaps $gaps ms" awk -v a="$gaps" 'BEGIN { n = split(a, g, " "); ok = n >= 3; for (i = 2; i <= n; i++) ok = ok && g[i] >= 1.6 * g[i-1]; exit !ok }'
+  check "zero: discardall2 said so: its probe lines have seq = rcv_nxt - 1 (Linux's probe)" \
+    "$(grep -m 1 '^zero window probe' "$PROG_LOG")" \
+    sh -c "grep -q '^zero window: 10360 bytes received, the window is 0 for 3000 ms$' '$PROG_LOG' &&
+      [ \$(grep -c '^zero window probe, ' '$PROG_LOG') = '${#probes[@]}' ] &&
+      grep '^zero window probe, ' '$PROG_LOG' | awk -F'[ ,=]+' '{ if (\$7 != \$5 - 1) bad = 1 } END { exit bad }'"
+fi
+
+# ---------------------------------------------------------------- --delay
+# Each ACK held 50 ms: the kernel measures an RTT of at least that.
+if run_experiment delay --delay 50 --kernel-state; then
+  rtt=$(grep -oE 'rtt [0-9.]+ ms' "$PROG_LOG" | tail -n 1 | cut -d' ' -f2)
+  rto=$(grep -oE 'rto [0-9]+ ms' "$PROG_LOG" | tail -n 1 | cut -d' ' -f2)
+  synack=$(awk 'NR == 1 { t0 = $1 } / Flags \[S\.\]/ { printf "%.1f", ($1 - t0) * 1000; exit }' "$T_DIR/delay.txt")
+  check "delay: --delay 50: the SYN+ACK left $synack ms after the SYN; the kernel's rtt is $rtt ms (>= 50), its rto $rto ms" \
+    "rtt '$rtt', SYN+ACK after '$synack' ms" \
+    awk -v r="${rtt:-0}" -v s="${synack:-0}" 'BEGIN { exit !(r >= 50 && s >= 50) }'
 fi
 
 finish

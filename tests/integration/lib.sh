@@ -231,8 +231,8 @@ make_scratch() {
 stopped() {
   if [ -n "$T_PLAN" ] && [ $((T_PLAN - T_CHECKS)) -gt 1 ]; then
     echo "NOTRUN $((T_PLAN - T_CHECKS - 1)) checks: $(basename "$0") was stopped before them"
-    tally notrun
   fi
+  tally notrun  # counted here: enter_netns need not
   exit 143
 }
 
@@ -303,6 +303,44 @@ start_prog() {
 stop_prog() {
   stop "$PROG_PID"
   wait_for 15 sh -c '! ip link show tun0 >/dev/null 2>&1'
+}
+
+# start_quiet LOG PROGRAM ARGS...: start_prog for a flood, whose millions of
+# lines nobody reads: the output goes to LOG (/dev/null, say), so tun0 with
+# its address says it is ready.  Sets PROG_PID; on failure prints a FAIL line
+# and returns 1.
+start_quiet() {
+  local log=$1 prog=$2
+  shift 2
+  spawn "$log" "$FAKETCP_BIN/$prog" "$@"
+  PROG_PID=$PID
+  if ! wait_for 15 sh -c "ip -4 addr show dev tun0 2>/dev/null | grep -q 'inet 192\.168\.0\.1/24'"; then
+    fail "$prog: start" "tun0 has no address 15 s after $prog started"
+    return 1
+  fi
+}
+
+# memory_kb FIELD: $PROG_PID's VmRSS (the memory it holds now) or VmHWM (the
+# most it ever held), in kB, from /proc/PID/status.
+memory_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$PROG_PID/status"; }
+
+# peak_within NAME FROM_KB LIMIT_KB WHAT: PASS when $PROG_PID's peak memory
+# (VmHWM) is at most FROM_KB + LIMIT_KB (FROM_KB 0: LIMIT_KB is the bound
+# itself), FAIL when it is more.  A sanitizer build is not checked (its
+# shadow memory is no program's), and a line says so.
+peak_within() {
+  local name=$1 from=$2 limit=$3 what=$4 hwm
+  hwm=$(memory_kb VmHWM)
+  case $FAKETCP_BIN in
+    */build/san*) echo "    a sanitizer build (AddressSanitizer's shadow memory): the $limit kB bound is not checked"; return ;;
+  esac
+  local grew="peak RSS $hwm kB"
+  [ "$from" = 0 ] || grew="peak RSS grew $((${hwm:-0} - from)) kB (VmHWM $from -> $hwm kB)"
+  if [ -n "$hwm" ] && [ $((hwm - from)) -le "$limit" ]; then
+    pass "$name: $grew <= $limit kB $what"
+  else
+    fail "$name: peak RSS" "$grew: more than $limit kB $what"
+  fi
 }
 
 # start_tcpdump PCAP [FILTER...]: captures tun0 into PCAP until

@@ -21,6 +21,8 @@
 //
 // Prints "synflood: sent N SYNs from random sources to IFNAME's network,
 // M answered with SYN+ACK, L lost, in S s" and exits 1 if any send failed.
+// A RST is an answer too (a program whose table is full, as discardall2's):
+// then ", R with RST" follows M.
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -91,8 +93,9 @@ static long number(const char* text, long min, long max)
 }
 
 // Reads every packet waiting on the packet socket; returns how many were
-// SYN+ACKs coming in to an address outside the network (ours, not nc's).
-static long count_answers(int packet, uint32_t net, uint32_t mask)
+// SYN+ACKs coming in to an address outside the network (ours, not nc's),
+// and adds the RSTs to *resets.
+static long count_answers(int packet, uint32_t net, uint32_t mask, long* resets)
 {
   long answers = 0;
   unsigned char buf[2048];
@@ -110,8 +113,12 @@ static long count_answers(int packet, uint32_t net, uint32_t mask)
     if ((buf[0] >> 4) != 4 || buf[9] != IPPROTO_TCP || static_cast<size_t>(n) < ihl + 14)
       continue;
     const uint32_t daddr = get32(buf + 16);
-    if ((buf[ihl + 13] & 0x12) == 0x12 && (daddr & mask) != net)
+    if ((daddr & mask) == net)
+      continue;
+    if ((buf[ihl + 13] & 0x12) == 0x12)
       ++answers;
+    else if (buf[ihl + 13] & 0x04)
+      ++*resets;
   }
 }
 
@@ -166,11 +173,11 @@ int main(int argc, char* argv[])
   }
 
   const double start = now_s();
-  long sent = 0, answered = 0, lost = 0, failed = 0;
+  long sent = 0, answered = 0, reset = 0, lost = 0, failed = 0;
   double last_answer = start;
-  while (sent < count || sent - answered - lost > 0)
+  while (sent < count || sent - answered - reset - lost > 0)
   {
-    while (sent < count && sent - answered - lost < window)
+    while (sent < count && sent - answered - reset - lost < window)
     {
       uint32_t dest;
       do
@@ -210,18 +217,23 @@ int main(int argc, char* argv[])
       break;
     struct pollfd pfd = { packet, POLLIN, 0 };
     poll(&pfd, 1, 100);
-    const long got = count_answers(packet, net, mask);
-    answered += got;
+    const long resets_before = reset;
+    const long synacks = count_answers(packet, net, mask, &reset);
+    answered += synacks;
     const double now = now_s();
-    if (got > 0)
+    if (synacks > 0 || reset > resets_before)
       last_answer = now;
     else if (now - last_answer > 1.0)
     {
-      lost += sent - answered - lost;  // a second of silence: they are not coming
+      lost += sent - answered - reset - lost;  // a second of silence: they are not coming
       last_answer = now;
     }
   }
+  char resets_text[32] = "";
+  if (reset > 0)
+    snprintf(resets_text, sizeof resets_text, ", %ld with RST", reset);
   printf("synflood: sent %ld SYNs from random sources to %s's network, %ld answered with"
-         " SYN+ACK, %ld lost, in %.1f s\n", sent, ifname, answered, lost, now_s() - start);
+         " SYN+ACK%s, %ld lost, in %.1f s\n", sent, ifname, answered, resets_text, lost,
+         now_s() - start);
   return failed ? 1 : 0;
 }
