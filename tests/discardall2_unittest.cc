@@ -179,10 +179,18 @@ void check_ack(const std::vector<Reply>& r, uint32_t ack, const std::string& lin
                int window = 5000)
 {
   INFO("discardall2 printed:\n" << lines);
-  REQUIRE(r.size() == 1);
+  {
+    INFO("rule: every data segment gets one ACK at once, in order or past a hole: a segment past"
+         " rcv_nxt is answered by a duplicate ACK of rcv_nxt (RFC 5681 4.2)");
+    REQUIRE(r.size() == 1);
+  }
   CHECK(flags(r[0]) == ".");
   CHECK(r[0].seq() == kIss + 1);
-  CHECK(r[0].ack() == ack);
+  {
+    INFO("rule: ack = rcv_nxt, the next byte expected: the SYN's seq + 1 (a SYN counts as one byte),"
+         " then the end (seq + length) of the data that arrives at it; past a hole rcv_nxt stays");
+    CHECK(r[0].ack() == ack);
+  }
   CHECK(r[0].window() == window);
   CHECK(r[0].data_len == 0);
   CHECK(r[0].ip_sum_ok);

@@ -4,11 +4,13 @@
 # make lab keeps the edits; the skeleton builds and check-lab fails with
 # hints, without crashing or hanging; the repository's own file passes every
 # check.  Then the pack: none of any step's lesson lines is in it, its
-# skeletons build, and check-lab works in it.  check-lab runs the real-kernel
+# skeletons build, and check-lab works in it.  And the checker itself: every
+# correct solution of labs/variants passes every check, every planted mistake
+# fails with its hint (see variant below).  check-lab runs the real-kernel
 # tests, each in a namespace of its own: this needs root.
 . "$(dirname "$0")/lib.sh"
 require_root labs
-require_tools labs python3 tar git
+require_tools labs python3 tar git patch
 make_scratch
 
 steps=$(python3 "$FAKETCP_ROOT/labs/skeleton.py" --steps)
@@ -34,6 +36,70 @@ fi
 check_lab() {
   timeout -k 5 900 make -s -C "$copy" check-lab STEP="$1" >"$2" 2>&1
   RC=$?
+}
+
+# total_of OUT: M of check-lab's last "N of M checks pass" line.
+total_of() {
+  grep -E '^[0-9]+ of [0-9]+ checks pass' "$1" | tail -n 1 | sed -E 's/^[0-9]+ of ([0-9]+) .*/\1/'
+}
+
+# The checker's own tests: labs/variants/STEP/ok-NAME.patch, a correct
+# solution written otherwise, must pass every check; bad-NAME.patch, a planted
+# mistake, must fail with the hint its "# expect: REGEX" line says.  Each is a
+# patch of the step's file, applied to a copy of it as lab/FILE.  check-lab
+# keeps build/lab/STEP from one run to the next, so a variant recompiles its
+# lab file and relinks, no more.  A mistake is first graded by its unit checks
+# alone (LAB_KERNEL=0, seconds); the real-kernel checks, where a failure waits
+# for its timeouts, run only when the hint is not there yet.
+# variant STEP FILE PATCH SKELETON_M
+variant() {
+  local step=$1 file=$2 patch=$3 want_m=$4 name what expect out hint m
+  name=$(basename "$patch" .patch)
+  what=$(sed -n 's/^# what: //p' "$patch" | head -n 1)
+  expect=$(sed -n 's/^# expect: //p' "$patch" | head -n 1)
+  out=$T_DIR/variant-$step-$name.out
+  mkdir -p "$copy/lab"
+  rm -f "$copy/lab/$file"
+  if ! patch -s -f --no-backup-if-mismatch -r "$T_DIR/variant.rej" -o "$copy/lab/$file" \
+         "$copy/$file" "$patch" >"$out" 2>&1; then
+    fail "labs: variant $step/$name ($what)" "the patch no longer applies to $file: update it to the code" "$out"
+    return
+  fi
+  case $name in
+    ok-*)
+      check_lab "$step" "$out"
+      m=$(total_of "$out")
+      summary=$(grep -E '^[0-9]+ of [0-9]+ checks pass' "$out" | tail -n 1)
+      if [ "$RC" -eq 0 ] && [[ $summary =~ ^([0-9]+)\ of\ ([0-9]+)\ checks\ pass$ ]] &&
+         [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && [ "$m" = "$want_m" ]; then
+        pass "labs: correct variant $step/$name passes every check ($summary): $what"
+      else
+        fail "labs: correct variant $step/$name passes every check ($what)" \
+             "exit $RC, '$summary' (the skeleton's total: $want_m)" "$out"
+      fi ;;
+    bad-*)
+      if [ -z "$expect" ]; then
+        fail "labs: planted mistake $step/$name" "no '# expect: REGEX' line in $(basename "$patch")"
+        return
+      fi
+      local how="its unit checks"
+      LAB_KERNEL=0 check_lab "$step" "$out"
+      if ! { grep -qE '^unit checks: ([0-9]+) of ([0-9]+) pass' "$out" &&
+             ! grep -qE '^unit checks: ([0-9]+) of \1 pass' "$out" && grep -qE -- "$expect" "$out"; }; then
+        how="check-lab with its real-kernel checks"
+        check_lab "$step" "$out"
+        [ "$RC" -ne 0 ] || { fail "labs: planted mistake $step/$name fails ($what)" "check-lab exit 0" "$out"; return; }
+      fi
+      hint=$(grep -m 1 -E -- "$expect" "$out" | sed 's/^ *//')
+      if [ -n "$hint" ]; then
+        pass "labs: planted mistake $step/$name fails with the hint ($how): $hint"
+      else
+        fail "labs: planted mistake $step/$name fails with a hint matching /$expect/ ($what)" \
+             "not in check-lab's output (exit $RC)" "$out"
+      fi ;;
+    *)
+      fail "labs: variant $step/$name" "a variant's name starts with ok- or bad-" ;;
+  esac
 }
 
 for step in $steps; do
@@ -71,15 +137,42 @@ for step in $steps; do
   else
     pass "labs: the $step skeleton builds; check-lab fails with hints ($summary, $hints FAIL lines with hints)"
   fi
+  # The same count on every run (a check that could not run is counted):
+  # a second run of the same skeleton, then every full run below.
+  skel_m=$(total_of "$out")
+  check_lab "$step" "$T_DIR/check2-$step.out"
+  m2=$(total_of "$T_DIR/check2-$step.out")
+  if [ -n "$skel_m" ] && [ "$skel_m" = "$m2" ]; then
+    pass "labs: check-lab STEP=$step counts the same $skel_m checks on a second run of the skeleton"
+  else
+    fail "labs: check-lab STEP=$step counts the same checks on every run" \
+         "'of ${skel_m:-?}', then 'of ${m2:-?}'" "$T_DIR/check2-$step.out"
+  fi
 
   rm -f "$lab"
   check_lab "$step" "$out"
   summary=$(grep -E '^[0-9]+ of [0-9]+ checks pass' "$out" | tail -n 1)
   if [ "$RC" -eq 0 ] && [[ $summary =~ ^([0-9]+)\ of\ ([0-9]+)\ checks\ pass$ ]] &&
-     [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]; then
+     [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && [ "${BASH_REMATCH[2]}" = "$skel_m" ]; then
     pass "labs: the repository's own $file passes check-lab STEP=$step ($summary)"
   else
-    fail "labs: the repository's own $file passes check-lab STEP=$step" "exit $RC, '$summary'" "$out"
+    fail "labs: the repository's own $file passes check-lab STEP=$step" \
+         "exit $RC, '$summary' (the skeleton's total: $skel_m)" "$out"
+  fi
+
+  # The checker's own tests, one line per variant (a new patch is a new test).
+  oks=0 bads=0
+  for patch in "$copy/labs/variants/$step"/*.patch; do
+    [ -e "$patch" ] || continue
+    case $(basename "$patch") in ok-*) oks=$((oks + 1)) ;; bad-*) bads=$((bads + 1)) ;; esac
+    variant "$step" "$file" "$patch" "$skel_m"
+  done
+  rm -f "$lab"
+  if [ "$oks" -ge 3 ] && [ "$bads" -ge 4 ]; then
+    pass "labs: $step has $oks correct variants and $bads planted mistakes (labs/variants/$step)"
+  else
+    fail "labs: $step has 3 correct variants and 4 planted mistakes at least" \
+         "labs/variants/$step holds $oks ok-*.patch and $bads bad-*.patch"
   fi
 done
 

@@ -31,7 +31,10 @@ T_PLAN=         # how many a full run prints (plan N)
 T_PIDS=()       # processes to stop on exit
 T_DIR=          # scratch directory, removed on exit
 
-pass() { echo "PASS $1"; T_CHECKS=$((T_CHECKS + 1)); }
+pass() { echo "PASS $1"; T_CHECKS=$((T_CHECKS + 1)); tally check; }
+
+# tally WHAT: a line in enter_netns's tally file (see there), if there is one.
+tally() { [ -n "${FAKETCP_TALLY:-}" ] && echo "$*" >>"$FAKETCP_TALLY" 2>/dev/null; return 0; }
 
 # fail NAME REASON [LOG]: one FAIL line, then the last lines of LOG (the
 # program's own output, say) indented, so the reason can be seen in place.
@@ -39,6 +42,7 @@ fail() {
   echo "FAIL $1: $2"
   T_FAILED=$((T_FAILED + 1))
   T_CHECKS=$((T_CHECKS + 1))
+  tally check
   if [ -n "${3:-}" ] && [ -s "$3" ]; then
     echo "    last lines of $(basename "$3"):"
     tail -n 12 "$3" | sed 's/^/    | /'
@@ -50,7 +54,7 @@ fail() {
 # "NOTRUN K checks: ...", so that make check-lab counts every check of a
 # step on every run; a full run that prints another number fails, so the
 # plan cannot go stale.
-plan() { T_PLAN=$1; }
+plan() { T_PLAN=$1; tally plan "$1"; }
 
 # check NAME REASON CMD...: PASS if CMD succeeds, else FAIL with REASON and
 # what CMD printed.
@@ -161,11 +165,32 @@ enter_netns() {
       echo "# $(basename "$0" .sh): $why"
       netns=() && export FAKETCP_IN_PLACE=1
     fi
-    FAKETCP_IN_NETNS=1 timeout -k 5 "$limit" "${netns[@]}" bash "$0" "$@"
+    # The tally: the script's plan and a line per check it made, so that a
+    # script killed before its trap could count the rest (a foreground
+    # command in a group of its own, timeout 120 say, holds the trap back
+    # until SIGKILL) has them counted here.
+    local tally
+    tally=$(mktemp /tmp/faketcp-tally.XXXXXX)
+    FAKETCP_TALLY=$tally FAKETCP_IN_NETNS=1 timeout -k 5 "$limit" "${netns[@]}" bash "$0" "$@"
     local rc=$?
+    # Killed by a signal of its own (SIGPIPE: a write into a fifo whose
+    # reader had gone) it could count nothing either: one FAIL says so.
+    local died=
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-      echo "FAIL $(basename "$0" .sh): timed out after $limit s, stopped"
+      died="timed out after $limit s, stopped"
+    elif [ "$rc" -gt 128 ] && ! grep -q '^notrun$' "$tally"; then
+      died="killed by SIG$(kill -l $((rc - 128)) 2>/dev/null) after the check above (exit $rc)"
     fi
+    if [ -n "$died" ]; then
+      echo "FAIL $(basename "$0" .sh): $died"
+      local planned made
+      planned=$(sed -n 's/^plan //p' "$tally" | tail -n 1)
+      made=$(grep -c '^check$' "$tally")
+      if [ -n "$planned" ] && ! grep -q '^notrun$' "$tally" && [ $((planned - made)) -gt 1 ]; then
+        echo "NOTRUN $((planned - made - 1)) checks: $(basename "$0") was stopped before them"
+      fi
+    fi
+    rm -f "$tally"
     exit "$rc"
   fi
   ip link set lo up
@@ -207,6 +232,7 @@ stopped() {
   if [ -n "$T_PLAN" ] && [ $((T_PLAN - T_CHECKS)) -gt 1 ]; then
     echo "NOTRUN $((T_PLAN - T_CHECKS - 1)) checks: $(basename "$0") was stopped before them"
   fi
+  tally notrun  # counted here: enter_netns need not
   exit 143
 }
 

@@ -268,7 +268,14 @@ std::string hint(const std::string& field, const Bytes& expected, const std::str
       return " = the SYN's seq + 1 (a SYN counts as one byte)";
     if (fin)
       return " = the FIN's seq + its data length + 1 (a FIN counts as one byte)";
-    return " = the next byte expected: the segment's seq + its data length (+ 1 for a SYN or FIN)";
+    // A bare ACK: the segment it answers may have been a SYN+ACK, a FIN or
+    // data, which the expected packet does not say; one off says which way.
+    std::string rule = " = the next byte expected: the segment's seq + its data length (+ 1 for a SYN or FIN)";
+    if (g + 1 == w)
+      rule += "; one short: if it answers a SYN or a FIN, a SYN counts as one byte, a FIN too";
+    else if (g == w + 1)
+      rule += "; one too many: data counts its bytes alone, only a SYN or a FIN adds 1";
+    return rule;
   }
   if (field == "tcp seq")
   {
@@ -445,12 +452,20 @@ std::string checksum_diff(uint16_t got, uint16_t want)
   if (got == want)
     return "";
   std::string s = "the checksum is " + hex_number(got, 4) + ", want " + hex_number(want, 4);
-  if (got == static_cast<uint16_t>(~want))
+  // Over one byte, or bytes all equal, a swap and a missing ~ look alike;
+  // over an odd length a swap is also the last byte padded on its left.
+  const bool complement = got == static_cast<uint16_t>(~want);
+  const bool swapped = __builtin_bswap16(got) == want;
+  if (complement && swapped)
+    return s + ": the ~ at the end is missing, or its bytes are swapped (with an odd length: the last byte"
+               " padded with the zero byte on its left; it goes on its right, RFC 1071 4.1)";
+  if (complement)
     return s + ": that is the sum itself; the checksum is its one's complement, so the ~ at the end"
                " is missing (RFC 1071)";
-  if (__builtin_bswap16(got) == want)
+  if (swapped)
     return s + ": its bytes are swapped: in_checksum returns the field as it lies in the packet, so add"
-               " the words as memcpy reads them, with no ntohs() or htons()";
+               " the words as memcpy reads them, with no ntohs() or htons() (with an odd length: or the"
+               " last byte padded with the zero byte on its left; it goes on its right)";
   return s + " (RFC 1071: add the 16-bit words in 32 bits, an odd last byte padded with a zero byte on"
              " its right, fold every carry above bit 16 back in, then take the complement ~)";
 }
