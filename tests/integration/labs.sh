@@ -67,15 +67,32 @@ variant() {
   fi
   case $name in
     ok-*)
+      if [ "$FULL_OK" = "$step" ]; then
+        # A step's other correct variants differ from this one in what
+        # its unit checks grade (the free fields): their kernel checks,
+        # the same test again, would add minutes to CI and nothing else.
+        LAB_KERNEL=0 check_lab "$step" "$out"
+        summary=$(grep -E '^unit checks: [0-9]+ of [0-9]+ pass' "$out" | tail -n 1)
+        if [[ $summary =~ ^unit\ checks:\ ([0-9]+)\ of\ ([0-9]+)\ pass ]] &&
+           [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && grep -q '^PASS build' "$out"; then
+          pass "labs: correct variant $step/$name passes every unit check (${summary%%;*}): $what"
+        else
+          fail "labs: correct variant $step/$name passes every unit check ($what)" "exit $RC, '$summary'" "$out"
+        fi
+        return
+      fi
+      FULL_OK=$step
       check_lab "$step" "$out"
       m=$(total_of "$out")
       summary=$(grep -E '^[0-9]+ of [0-9]+ checks pass' "$out" | tail -n 1)
       if [ "$RC" -eq 0 ] && [[ $summary =~ ^([0-9]+)\ of\ ([0-9]+)\ checks\ pass$ ]] &&
-         [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && [ "$m" = "$want_m" ]; then
-        pass "labs: correct variant $step/$name passes every check ($summary): $what"
+         [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && { [ -z "$want_m" ] || [ "$m" = "$want_m" ]; }; then
+        local same="the skeleton's count too"
+        [ -z "$want_m" ] && same="the skeleton's kernel checks not run"
+        pass "labs: correct variant $step/$name passes every check ($summary, $same): $what"
       else
         fail "labs: correct variant $step/$name passes every check ($what)" \
-             "exit $RC, '$summary' (the skeleton's total: $want_m)" "$out"
+             "exit $RC, '$summary' (the skeleton's total: ${want_m:-not counted})" "$out"
       fi ;;
     bad-*)
       if [ -z "$expect" ]; then
@@ -122,7 +139,10 @@ for step in $steps; do
   fi
 
   out=$T_DIR/check-$step.out
-  check_lab "$step" "$out"
+  # The skeletons of echoall and discardall2 fail every kernel check by
+  # its timeout (four and two and a half minutes): their unit checks alone.
+  case $step in echoall|discardall2) skel_kernel=0 ;; *) skel_kernel=1 ;; esac
+  LAB_KERNEL=$skel_kernel check_lab "$step" "$out"
   summary=$(grep -E '^[0-9]+ of [0-9]+ checks pass' "$out" | tail -n 1)
   n=${summary%% of *} m=$(sed -E 's/^[0-9]+ of ([0-9]+) .*/\1/' <<<"$summary")
   hints=$(grep -A1 '^FAIL' "$out" | grep -c '^       ')
@@ -138,30 +158,23 @@ for step in $steps; do
     pass "labs: the $step skeleton builds; check-lab fails with hints ($summary, $hints FAIL lines with hints)"
   fi
   # The same count on every run (a check that could not run is counted):
-  # a second run of the same skeleton, then every full run below.
-  skel_m=$(total_of "$out")
-  check_lab "$step" "$T_DIR/check2-$step.out"
-  m2=$(total_of "$T_DIR/check2-$step.out")
-  if [ -n "$skel_m" ] && [ "$skel_m" = "$m2" ]; then
-    pass "labs: check-lab STEP=$step counts the same $skel_m checks on a second run of the skeleton"
-  else
-    fail "labs: check-lab STEP=$step counts the same checks on every run" \
-         "'of ${skel_m:-?}', then 'of ${m2:-?}'" "$T_DIR/check2-$step.out"
-  fi
+  # the skeleton's full run and the first correct variant's must agree.
+  skel_m=
+  [ "$skel_kernel" = 1 ] && skel_m=$(total_of "$out")
 
+  # The repository's own file: its kernel test is part of make test
+  # already, here its unit checks under check-lab.
   rm -f "$lab"
-  check_lab "$step" "$out"
-  summary=$(grep -E '^[0-9]+ of [0-9]+ checks pass' "$out" | tail -n 1)
-  if [ "$RC" -eq 0 ] && [[ $summary =~ ^([0-9]+)\ of\ ([0-9]+)\ checks\ pass$ ]] &&
-     [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && [ "${BASH_REMATCH[2]}" = "$skel_m" ]; then
-    pass "labs: the repository's own $file passes check-lab STEP=$step ($summary)"
+  LAB_KERNEL=0 check_lab "$step" "$out"
+  summary=$(grep -E '^unit checks: [0-9]+ of [0-9]+ pass' "$out" | tail -n 1)
+  if [[ $summary =~ ^unit\ checks:\ ([0-9]+)\ of\ ([0-9]+)\ pass ]] && [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]; then
+    pass "labs: the repository's own $file passes check-lab STEP=$step's unit checks (${summary%%;*})"
   else
-    fail "labs: the repository's own $file passes check-lab STEP=$step" \
-         "exit $RC, '$summary' (the skeleton's total: $skel_m)" "$out"
+    fail "labs: the repository's own $file passes check-lab STEP=$step" "exit $RC, '$summary'" "$out"
   fi
 
   # The checker's own tests, one line per variant (a new patch is a new test).
-  oks=0 bads=0
+  oks=0 bads=0 FULL_OK=
   for patch in "$copy/labs/variants/$step"/*.patch; do
     [ -e "$patch" ] || continue
     case $(basename "$patch") in ok-*) oks=$((oks + 1)) ;; bad-*) bads=$((bads + 1)) ;; esac

@@ -27,7 +27,8 @@
 // Under check-lab (FAKETCP_GRADE=rules in the environment) the fields the
 // RFCs leave free are checked by their rule alone, not against `expected`:
 // the IP id and tos (any), the TTL (not 0), DF (either; MF and the offset
-// 0), the window of a reset or of a SYN, the urgent pointer without URG;
+// 0), the TCP window (a test of echoall's mirror window checks it
+// itself), the urgent pointer without URG;
 // the checksums must be right for the packet as it is.  The repository's own
 // tests, without it, compare every byte.
 std::string packet_diff(const Bytes& expected, const Bytes& actual);
